@@ -1,0 +1,25 @@
+//! Contracts shared by every Nimbus crate.
+//!
+//! A service crate sees only what is here: a [`RequestContext`] saying who calls and where, an input
+//! [`Document`] already validated against the operation's input shape, and it answers with an output
+//! document or a [`ServiceError`]. It never sees HTTP; the protocol codecs own the wire.
+
+pub mod clock;
+pub mod context;
+pub mod credentials;
+pub mod document;
+pub mod error;
+pub mod ids;
+pub mod service;
+
+pub use clock::Clock;
+pub use context::{Principal, RequestContext};
+pub use credentials::{Credential, CredentialRegistry};
+pub use document::Document;
+pub use error::ServiceError;
+pub use service::Service;
+
+/// The account requests fall into when their access key id is not itself a 12-digit account id.
+pub const DEFAULT_ACCOUNT_ID: &str = "000000000000";
+/// The region a request is in when its signature does not say.
+pub const DEFAULT_REGION: &str = "us-east-1";

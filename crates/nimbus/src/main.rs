@@ -1,0 +1,122 @@
+//! `nimbus`: a local AWS cloud in one binary.
+
+mod cli;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use clap::Parser;
+use nimbus_core::{Clock, Service};
+use nimbus_server::{Config, Credentials, Nimbus};
+use nimbus_store::Store;
+
+use cli::{Cli, Command, ServeArgs};
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Serve(args) => serve(args),
+        Command::Services { json } => services(json),
+    }
+}
+
+fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    let started = std::time::Instant::now();
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_new(&args.log).context("--log is not a valid filter")?)
+        .with_writer(std::io::stderr)
+        .init();
+    let store = if args.ephemeral {
+        Store::open_ephemeral().context("opening an ephemeral data directory")?
+    } else {
+        Store::open(&args.data_dir).with_context(|| format!("opening the data directory {}", args.data_dir.display()))?
+    };
+    let clock = Clock::system();
+    if let Some(offset) = store.setting(nimbus_server::CLOCK_OFFSET_SETTING)? {
+        clock.set_offset_millis(offset.parse().context("stored clock offset")?);
+    }
+    let declared = args.declared_credentials()?;
+    let credentials = Arc::new(Credentials::new(store.clone(), declared));
+    let config = Config {
+        default_region: args.region.clone(),
+        account_id: args.account_id.clone(),
+        auth_mode: args.auth.into(),
+        max_body_bytes: args.max_body_mib * 1024 * 1024,
+    };
+    let nimbus = Nimbus::new(config, store.clone(), clock.clone(), credentials.clone(), build_services(&store, &clock, &credentials));
+
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(args.bind)
+            .await
+            .with_context(|| format!("binding {} (is another Nimbus or LocalStack running? use --bind)", args.bind))?;
+        let addr = listener.local_addr()?;
+        let where_ = if args.ephemeral { "ephemeral".to_owned() } else { args.data_dir.display().to_string() };
+        tracing::info!("Nimbus {} listening on http://{addr} (data: {where_}, started in {:?})", env!("CARGO_PKG_VERSION"), started.elapsed());
+        // testcontainers' LocalStack module waits for this line on stdout.
+        println!("Ready.");
+        nimbus_server::serve(nimbus, listener, shutdown_signal(), Duration::from_secs(10)).await;
+        tracing::info!("shut down cleanly");
+        anyhow::Ok(())
+    })?;
+    drop(store);
+    Ok(())
+}
+
+/// Every service Nimbus serves, wired to the shared store, clock and credentials.
+fn build_services(store: &Store, clock: &Clock, credentials: &Arc<Credentials>) -> Vec<Arc<dyn Service>> {
+    vec![
+        Arc::new(nimbus_svc_sts::Sts::new(store.clone(), clock.clone(), credentials.clone())),
+        Arc::new(nimbus_svc_secretsmanager::SecretsManager::new(store.clone(), clock.clone())),
+        Arc::new(nimbus_svc_ssm::Ssm::new(store.clone(), clock.clone())),
+    ]
+}
+
+/// `nimbus services`: per service, the operations implemented out of the model's total.
+fn services(json: bool) -> anyhow::Result<()> {
+    let store = Store::open_ephemeral()?;
+    let clock = Clock::system();
+    let credentials = Arc::new(Credentials::new(store.clone(), vec![]));
+    let config = Config {
+        default_region: nimbus_core::DEFAULT_REGION.into(),
+        account_id: nimbus_core::DEFAULT_ACCOUNT_ID.into(),
+        auth_mode: nimbus_server::AuthMode::Default,
+        max_body_bytes: 0,
+    };
+    let nimbus = Nimbus::new(config, store.clone(), clock.clone(), credentials.clone(), build_services(&store, &clock, &credentials));
+    let coverage = nimbus_server::admin::coverage(&nimbus);
+    if json {
+        println!("{}", serde_json::to_string_pretty(&coverage)?);
+        return Ok(());
+    }
+    println!("{:<18} {:>11}  implemented operations", "service", "implemented");
+    for (name, entry) in coverage.as_object().expect("coverage is an object") {
+        let ops: Vec<&str> = entry["operations"].as_array().into_iter().flatten().filter_map(|o| o.as_str()).collect();
+        let count = format!("{}/{}", entry["implemented"], entry["total"]);
+        println!("{name:<18} {count:>11}  {}", if ops.is_empty() { "-".to_owned() } else { ops.join(", ") });
+    }
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("shutdown requested; finishing in-flight requests");
+}

@@ -1,0 +1,165 @@
+//! The HTTP front of Nimbus: one listener for every service.
+//!
+//! ```text
+//! TCP ── hyper ──> handle(): request id, body, admin paths, access log
+//!                    └─ dispatch::handle_aws(): classify → SigV4 → codec → Service::call → codec
+//! ```
+//! A panic inside a service becomes that request's 500 `InternalFailure` (see dispatch.rs); the
+//! server keeps serving.
+
+pub mod admin;
+pub mod classify;
+pub mod credentials;
+pub mod dispatch;
+
+use std::collections::HashMap;
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
+use nimbus_core::{Clock, Service};
+use nimbus_protocol::{HttpRequest, HttpResponse};
+use nimbus_store::Store;
+use tokio::net::TcpListener;
+
+pub use credentials::Credentials;
+
+/// The store setting that keeps Nimbus's clock offset across restarts.
+pub const CLOCK_OFFSET_SETTING: &str = "clock.offset_ms";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuthMode {
+    /// Known keys are verified; unknown keys are accepted unverified.
+    Default,
+    /// Unknown keys and unsigned requests are refused.
+    Strict,
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub default_region: String,
+    pub account_id: String,
+    pub auth_mode: AuthMode,
+    /// Requests with larger bodies are refused with 413.
+    pub max_body_bytes: usize,
+}
+
+/// Everything a request can reach.
+pub struct Nimbus {
+    pub config: Config,
+    pub store: Store,
+    pub clock: Clock,
+    pub credentials: Arc<Credentials>,
+    services: HashMap<&'static str, Arc<dyn Service>>,
+    started: Instant,
+}
+
+impl Nimbus {
+    pub fn new(config: Config, store: Store, clock: Clock, credentials: Arc<Credentials>, services: Vec<Arc<dyn Service>>) -> Arc<Self> {
+        let services = services.into_iter().map(|s| (s.model_name(), s)).collect();
+        Arc::new(Nimbus { config, store, clock, credentials, services, started: Instant::now() })
+    }
+
+    pub fn service(&self, model_name: &str) -> Option<&Arc<dyn Service>> {
+        self.services.get(model_name)
+    }
+
+    pub fn services(&self) -> impl Iterator<Item = &Arc<dyn Service>> {
+        let mut all: Vec<_> = self.services.values().collect();
+        all.sort_by_key(|s| s.model_name());
+        all.into_iter()
+    }
+}
+
+/// Serves until `shutdown` resolves, then stops accepting and lets in-flight requests finish
+/// (for up to `drain`).
+pub async fn serve(nimbus: Arc<Nimbus>, listener: TcpListener, shutdown: impl Future<Output = ()>, drain: Duration) {
+    let builder = hyper_util::server::conn::auto::Builder::new(hyper_util::rt::TokioExecutor::new());
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => {
+                let (stream, peer) = match accepted {
+                    Ok(conn) => conn,
+                    Err(e) => {
+                        // Out of file descriptors and the like: back off instead of spinning.
+                        tracing::warn!("accept failed: {e}");
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        continue;
+                    }
+                };
+                let _ = stream.set_nodelay(true);
+                let nimbus = nimbus.clone();
+                let service = hyper::service::service_fn(move |req| {
+                    let nimbus = nimbus.clone();
+                    async move { Ok::<_, Infallible>(handle(nimbus, req, peer).await) }
+                });
+                let conn = builder.serve_connection(hyper_util::rt::TokioIo::new(stream), service).into_owned();
+                let conn = graceful.watch(conn);
+                tokio::spawn(async move {
+                    if let Err(e) = conn.await {
+                        tracing::debug!("connection from {peer} ended: {e}");
+                    }
+                });
+            }
+            () = &mut shutdown => break,
+        }
+    }
+    drop(listener);
+    if tokio::time::timeout(drain, graceful.shutdown()).await.is_err() {
+        tracing::warn!("in-flight requests still running after {drain:?}; closing anyway");
+    }
+}
+
+async fn handle(nimbus: Arc<Nimbus>, req: http::Request<Incoming>, peer: SocketAddr) -> http::Response<Full<Bytes>> {
+    let started = Instant::now();
+    let request_id = nimbus_core::ids::request_id();
+    let (parts, body) = req.into_parts();
+    let body = match Limited::new(body, nimbus.config.max_body_bytes).collect().await {
+        Ok(collected) => collected.to_bytes(),
+        Err(e) => {
+            let status = if e.is::<http_body_util::LengthLimitError>() { 413 } else { 400 };
+            return plain(status, &format!("could not read the request body: {e}"));
+        }
+    };
+    let req = HttpRequest {
+        method: parts.method,
+        path: parts.uri.path().to_owned(),
+        query: parts.uri.query().unwrap_or_default().to_owned(),
+        headers: parts.headers,
+        body,
+    };
+    let (method, path) = (req.method.clone(), req.path.clone());
+    let outcome = match admin::handle(&nimbus, &req) {
+        Some(response) => dispatch::Outcome { response, service: Some("nimbus".into()), operation: None },
+        None => dispatch::handle_aws(&nimbus, req, &request_id, Some(peer.ip())).await,
+    };
+    tracing::info!(
+        target: "nimbus::access",
+        request_id,
+        service = outcome.service.as_deref().unwrap_or("-"),
+        operation = outcome.operation.as_deref().unwrap_or("-"),
+        status = outcome.response.status.as_u16(),
+        micros = started.elapsed().as_micros() as u64,
+        "{method} {path}"
+    );
+    into_hyper(outcome.response)
+}
+
+fn into_hyper(response: HttpResponse) -> http::Response<Full<Bytes>> {
+    let mut out = http::Response::new(Full::new(response.body));
+    *out.status_mut() = response.status;
+    *out.headers_mut() = response.headers;
+    out
+}
+
+fn plain(status: u16, message: &str) -> http::Response<Full<Bytes>> {
+    let mut out = http::Response::new(Full::new(Bytes::from(message.to_owned())));
+    *out.status_mut() = http::StatusCode::from_u16(status).unwrap_or(http::StatusCode::BAD_REQUEST);
+    out
+}

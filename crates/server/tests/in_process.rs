@@ -1,0 +1,103 @@
+//! The server in-process with stand-in services: panic isolation and the raw HTTP it answers.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use nimbus_core::{Clock, Document, RequestContext, Service, ServiceError};
+use nimbus_server::{AuthMode, Config, Credentials, Nimbus};
+use nimbus_store::Store;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+/// Answers STS's GetCallerIdentity by panicking, and GetSessionToken normally.
+struct PanickingSts;
+
+#[async_trait::async_trait]
+impl Service for PanickingSts {
+    fn model_name(&self) -> &'static str {
+        "sts"
+    }
+    fn operations(&self) -> &'static [&'static str] {
+        &["GetCallerIdentity", "GetAccessKeyInfo"]
+    }
+    async fn call(&self, _ctx: &RequestContext, op: &str, _input: Document) -> Result<Document, ServiceError> {
+        if op == "GetCallerIdentity" {
+            panic!("deliberate test panic");
+        }
+        Ok(serde_json::json!({"Account": "000000000000"}))
+    }
+}
+
+async fn start() -> String {
+    let store = Store::open_ephemeral().unwrap();
+    let credentials = Arc::new(Credentials::new(store.clone(), vec![Credentials::root("test", "test", "000000000000")]));
+    let config = Config {
+        default_region: "us-east-1".into(),
+        account_id: "000000000000".into(),
+        auth_mode: AuthMode::Default,
+        max_body_bytes: 1024 * 1024,
+    };
+    let nimbus = Nimbus::new(config, store, Clock::system(), credentials, vec![Arc::new(PanickingSts)]);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    tokio::spawn(nimbus_server::serve(nimbus, listener, std::future::pending(), Duration::from_secs(1)));
+    addr
+}
+
+/// Sends one raw HTTP/1.1 request and returns the raw response text.
+async fn raw(addr: &str, request: &str) -> String {
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut out = Vec::new();
+    stream.read_to_end(&mut out).await.unwrap();
+    String::from_utf8(out).unwrap()
+}
+
+fn form_post(body: &str) -> String {
+    format!(
+        "POST / HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+}
+
+#[tokio::test]
+async fn a_panic_is_that_requests_500_and_the_server_keeps_serving() {
+    let addr = start().await;
+    let response = raw(&addr, &form_post("Action=GetCallerIdentity&Version=2011-06-15")).await;
+    assert!(response.starts_with("HTTP/1.1 500"), "{response}");
+    assert!(response.contains("<Code>InternalFailure</Code>"), "{response}");
+    assert!(response.contains("<Type>Receiver</Type>"), "{response}");
+    // Same connection pool, same process: still serving.
+    let response = raw(&addr, &form_post("Action=GetAccessKeyInfo&Version=2011-06-15&AccessKeyId=AKIAIOSFODNN7EXAMPLE")).await;
+    assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+    assert!(response.contains("<GetAccessKeyInfoResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\">"), "{response}");
+    assert!(response.contains("<Account>000000000000</Account>"), "{response}");
+}
+
+#[tokio::test]
+async fn raw_http_query_errors_have_the_query_shape() {
+    let addr = start().await;
+    // An action STS does not have.
+    let response = raw(&addr, &form_post("Action=NoSuchAction&Version=2011-06-15")).await;
+    assert!(response.starts_with("HTTP/1.1 400"), "{response}");
+    assert!(response.contains("<Code>InvalidAction</Code>"), "{response}");
+    // An operation STS has but this Nimbus does not implement.
+    let response = raw(&addr, &form_post("Action=GetSessionToken&Version=2011-06-15")).await;
+    assert!(response.starts_with("HTTP/1.1 501"), "{response}");
+    assert!(response.contains("<Code>NotImplemented</Code>"), "{response}");
+    assert!(response.contains("GetSessionToken"), "{response}");
+    assert!(response.to_ascii_lowercase().contains("x-amzn-requestid") || response.contains("<RequestId>"), "{response}");
+}
+
+#[tokio::test]
+async fn raw_http_json_unimplemented_service() {
+    let addr = start().await;
+    let body = "{}";
+    let request = format!(
+        "POST / HTTP/1.1\r\nHost: localhost\r\nX-Amz-Target: secretsmanager.ListSecrets\r\nContent-Type: application/x-amz-json-1.1\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    let response = raw(&addr, &request).await;
+    assert!(response.starts_with("HTTP/1.1 501"), "{response}");
+    assert!(response.contains("\"__type\":\"NotImplemented\""), "{response}");
+    assert!(response.contains("ListSecrets"), "{response}");
+}

@@ -1,0 +1,327 @@
+//! Storage: SQLite metadata (WAL), versioned records, durable blob files, sealing of secret material
+//!
+//! Only this crate touches the database and blob files; services persist everything through a
+//! [`Store`]. Layout of a data directory:
+//!
+//! ```text
+//! <dir>/nimbus.lock       exclusive advisory lock + pid of the owning process
+//! <dir>/nimbus.sqlite3    records and settings (WAL mode, fsync at every commit)
+//! <dir>/master.key        32-byte sealing key for secret material (mode 0600)
+//! <dir>/blobs/<xx>/<id>   immutable blob files; <dir>/blobs/tmp holds in-progress writes
+//! ```
+//!
+//! Every write method returns only after its data is durable, so an acknowledged write survives
+//! `kill -9` of the process (and power loss, as far as the filesystem honours fsync). The
+//! exception is [`Store::open_ephemeral`], whose data is deleted at exit and so is not fsynced.
+//!
+//! Concurrency: all writes go through one connection behind a mutex (SQLite allows one writer at
+//! a time anyway); reads use a pool of separate connections, which WAL lets run concurrently with
+//! the writer, so a read never waits for another request's fsync.
+
+mod blob;
+mod dir_lock;
+mod durable_fs;
+mod error;
+mod records;
+mod schema;
+mod sealing;
+
+use std::cell::RefCell;
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use rusqlite::{Connection, TransactionBehavior};
+
+pub use blob::{BlobId, BlobStore, BlobWriter};
+pub use error::{Result, StoreError};
+pub use records::{Record, Txn};
+
+use dir_lock::DirLock;
+use sealing::SealingKey;
+
+/// Idle reader connections kept for reuse. More can exist briefly under a burst; the extras are
+/// closed when returned to a full pool.
+const MAX_IDLE_READERS: usize = 32;
+const BLOBS_DIR_NAME: &str = "blobs";
+
+/// Handle to one data directory. Cheap to clone (an `Arc` inside); `Send + Sync`. The directory
+/// lock is released, and an ephemeral directory deleted, when the last clone drops.
+#[derive(Clone)]
+pub struct Store {
+    inner: Arc<Inner>,
+}
+
+/// Field order matters: fields drop in declaration order, and the connections and lock file must
+/// close before an ephemeral directory is deleted.
+struct Inner {
+    dir: PathBuf,
+    database_path: PathBuf,
+    writer: Mutex<Connection>,
+    idle_readers: Mutex<Vec<Connection>>,
+    sealing_key: SealingKey,
+    blobs: BlobStore,
+    _lock: DirLock,
+    _ephemeral_dir: Option<tempfile::TempDir>,
+}
+
+impl Store {
+    /// Opens (creating if needed) the data directory `dir`.
+    ///
+    /// Fails with [`StoreError::Locked`] if another `Store`, in this process or another, has it
+    /// open. Brings the schema up to date, loads or creates the sealing key, and discards temp
+    /// files of blob writes that a crash interrupted.
+    pub fn open(dir: &Path) -> Result<Store> {
+        Store::open_in(dir, None)
+    }
+
+    /// Opens a store in a fresh temporary directory that is deleted when the last clone of the
+    /// Store drops (tests, `--ephemeral` runs). Its writes skip fsync: the data cannot outlive
+    /// the process anyway, and fsyncs would make every write milliseconds slower.
+    pub fn open_ephemeral() -> Result<Store> {
+        let temp = tempfile::Builder::new()
+            .prefix("nimbus-")
+            .tempdir()
+            .map_err(|e| StoreError::io("could not create a temporary data directory", e))?;
+        let dir = temp.path().to_path_buf();
+        Store::open_in(&dir, Some(temp))
+    }
+
+    fn open_in(dir: &Path, ephemeral_dir: Option<tempfile::TempDir>) -> Result<Store> {
+        durable_fs::ensure_dir(dir)?;
+        let dir = dir_lock::canonical(dir);
+        // Lock first: everything below (migrations, temp cleanup, key creation) assumes we are
+        // the only process using the directory.
+        let lock = DirLock::acquire(&dir)?;
+        let database_path = dir.join(schema::DATABASE_FILE_NAME);
+        let durable = ephemeral_dir.is_none();
+        let mut writer = schema::open_writer(&database_path, durable)?;
+        schema::migrate(&mut writer)?;
+        let sealing_key = SealingKey::load_or_create(&dir)?;
+        let blobs = BlobStore::open_dir(dir.join(BLOBS_DIR_NAME), durable)?;
+        // One reader up front so the first request does not pay for opening it.
+        let first_reader = schema::open_reader(&database_path)?;
+        Ok(Store {
+            inner: Arc::new(Inner {
+                dir,
+                database_path,
+                writer: Mutex::new(writer),
+                idle_readers: Mutex::new(vec![first_reader]),
+                sealing_key,
+                blobs,
+                _lock: lock,
+                _ephemeral_dir: ephemeral_dir,
+            }),
+        })
+    }
+
+    /// The data directory (canonicalized).
+    pub fn data_dir(&self) -> &Path {
+        &self.inner.dir
+    }
+
+    // ---- versioned records ----
+
+    pub fn get<R: Record>(&self, scope: &str, key: &str) -> Result<Option<R>> {
+        self.with_reader(|conn| records::get(conn, scope, key))
+    }
+
+    /// Creates or replaces a record; durable when it returns.
+    pub fn put<R: Record>(&self, scope: &str, key: &str, record: &R) -> Result<()> {
+        // Serialize before taking the writer so other writers do not wait on it.
+        let body = records::encode(record)?;
+        let writer = self.lock_writer();
+        records::put(&writer, R::KIND, R::VERSION, scope, key, &body)
+    }
+
+    /// Creates a record only if the key is free (no read-check-write race); returns whether it
+    /// was stored.
+    pub fn insert<R: Record>(&self, scope: &str, key: &str, record: &R) -> Result<bool> {
+        let body = records::encode(record)?;
+        let writer = self.lock_writer();
+        records::insert(&writer, R::KIND, R::VERSION, scope, key, &body)
+    }
+
+    /// Deletes a record; returns whether it existed.
+    pub fn delete<R: Record>(&self, scope: &str, key: &str) -> Result<bool> {
+        let writer = self.lock_writer();
+        records::delete(&writer, R::KIND, scope, key)
+    }
+
+    /// Records of kind R in `scope` whose key starts with `prefix`, in key (byte) order, strictly
+    /// after `after` if given, at most `limit`. For pagination pass the last key of the previous
+    /// page as `after`.
+    pub fn list<R: Record>(
+        &self,
+        scope: &str,
+        prefix: &str,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<(String, R)>> {
+        self.with_reader(|conn| records::list(conn, scope, prefix, after, limit))
+    }
+
+    /// Runs `f` as one atomic, durable transaction: everything it writes through the [`Txn`]
+    /// commits together, or nothing does if it returns Err (passed through) or panics.
+    ///
+    /// Writes are serialized, so keep the closure short and do no I/O other than through the Txn.
+    /// Calling this Store's write methods (`put`, `transaction`, ...) inside the closure is a bug
+    /// (it would deadlock) and panics instead; reads through the Store do not see the
+    /// transaction's uncommitted writes, so read through the Txn.
+    pub fn transaction<T, E: From<StoreError>>(
+        &self,
+        f: impl FnOnce(&mut Txn) -> Result<T, E>,
+    ) -> Result<T, E> {
+        let mut writer = self.lock_writer();
+        let tx = writer
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(StoreError::from)?;
+        let mut txn = Txn { tx };
+        match f(&mut txn) {
+            Ok(value) => {
+                txn.tx.commit().map_err(StoreError::from)?;
+                Ok(value)
+            }
+            Err(e) => {
+                // A failed rollback still leaves nothing committed (SQLite discards the open
+                // transaction when the connection next begins one), so the closure's error wins.
+                let _ = txn.tx.rollback();
+                Err(e)
+            }
+        }
+    }
+
+    // ---- settings ----
+
+    pub fn setting(&self, name: &str) -> Result<Option<String>> {
+        self.with_reader(|conn| records::setting(conn, name))
+    }
+
+    pub fn set_setting(&self, name: &str, value: &str) -> Result<()> {
+        records::set_setting(&self.lock_writer(), name, value)
+    }
+
+    /// Removes a setting; returns whether it existed.
+    pub fn remove_setting(&self, name: &str) -> Result<bool> {
+        records::remove_setting(&self.lock_writer(), name)
+    }
+
+    // ---- secret material ----
+
+    /// Encrypts `plaintext` with AES-256-GCM under the master key. `aad` is authenticated but not
+    /// stored: pass the owning record's identity (e.g. `"<scope>/<secret arn>/<version id>"`) so
+    /// a ciphertext copied to another record fails to unseal.
+    /// Output: format byte || 96-bit nonce || ciphertext || tag.
+    pub fn seal(&self, plaintext: &[u8], aad: &[u8]) -> Result<Vec<u8>> {
+        self.inner.sealing_key.seal(plaintext, aad)
+    }
+
+    /// Reverses [`Store::seal`]; fails with [`StoreError::Crypto`] if `aad` differs or any byte
+    /// was changed.
+    pub fn unseal(&self, sealed: &[u8], aad: &[u8]) -> Result<Vec<u8>> {
+        self.inner.sealing_key.unseal(sealed, aad)
+    }
+
+    // ---- blobs ----
+
+    pub fn blobs(&self) -> &BlobStore {
+        &self.inner.blobs
+    }
+
+    /// Deletes every record, setting and blob (POST /_nimbus/reset). Keeps the master key and
+    /// the directory lock. Blob writes in flight are not interrupted.
+    pub fn reset(&self) -> Result<()> {
+        {
+            let mut writer = self.lock_writer();
+            let tx = writer.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            records::delete_all(&tx)?;
+            tx.commit()?;
+        }
+        // Metadata first: if deleting blobs fails halfway, no record points at a missing blob.
+        self.inner.blobs.delete_all()
+    }
+
+    // ---- connections ----
+
+    fn with_reader<T>(&self, read: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
+        let pooled = self
+            .inner
+            .idle_readers
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .pop();
+        let conn = match pooled {
+            Some(conn) => conn,
+            None => schema::open_reader(&self.inner.database_path)?,
+        };
+        let result = read(&conn);
+        let mut idle = self
+            .inner
+            .idle_readers
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if idle.len() < MAX_IDLE_READERS {
+            idle.push(conn);
+        }
+        result
+    }
+
+    /// The writer connection. Panics (rather than deadlocking the thread forever) if this thread
+    /// already holds it, i.e. a write method was called inside `transaction`'s closure.
+    fn lock_writer(&self) -> WriterGuard<'_> {
+        let store_id = Arc::as_ptr(&self.inner) as usize;
+        WRITERS_HELD_BY_THIS_THREAD.with_borrow_mut(|held| {
+            assert!(
+                !held.contains(&store_id),
+                "Store write called inside Store::transaction on the same store; use the Txn passed to the closure"
+            );
+            held.push(store_id);
+        });
+        // A panic while holding the writer (e.g. inside a transaction closure) poisons the mutex,
+        // but the open transaction was rolled back as the Txn dropped, so the connection is fine.
+        let conn = self
+            .inner
+            .writer
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        WriterGuard { conn, store_id }
+    }
+}
+
+thread_local! {
+    /// Stores whose writer this thread currently holds (almost always zero or one entry).
+    static WRITERS_HELD_BY_THIS_THREAD: RefCell<Vec<usize>> = const { RefCell::new(Vec::new()) };
+}
+
+struct WriterGuard<'a> {
+    conn: MutexGuard<'a, Connection>,
+    store_id: usize,
+}
+
+impl std::ops::Deref for WriterGuard<'_> {
+    type Target = Connection;
+    fn deref(&self) -> &Connection {
+        &self.conn
+    }
+}
+
+impl std::ops::DerefMut for WriterGuard<'_> {
+    fn deref_mut(&mut self) -> &mut Connection {
+        &mut self.conn
+    }
+}
+
+impl Drop for WriterGuard<'_> {
+    fn drop(&mut self) {
+        let store_id = self.store_id;
+        WRITERS_HELD_BY_THIS_THREAD.with_borrow_mut(|held| held.retain(|&id| id != store_id));
+    }
+}
+
+impl fmt::Debug for Store {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Store")
+            .field("dir", &self.inner.dir)
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,227 @@
+//! Versioned records and settings: the SQL behind `Store` and `Txn`. Every function takes a
+//! plain `&Connection` so the same code serves pooled readers, the writer, and transactions.
+
+use rusqlite::{Connection, OptionalExtension, params};
+
+use crate::error::{Result, StoreError};
+
+/// A persisted record type.
+///
+/// `KIND` names its partition of the records table (e.g. `"secretsmanager.secret"`); it must be
+/// unique across Nimbus and never change once shipped. `VERSION` is stored with every record and
+/// must be bumped whenever the serialized form changes incompatibly; `migrate` then upgrades
+/// older forms on read, so a restart after an upgrade never loses or garbles state. Migrated
+/// records are rewritten at the current version the next time they are `put`.
+pub trait Record: serde::Serialize + serde::de::DeserializeOwned {
+    const KIND: &'static str;
+    const VERSION: u32;
+
+    /// Upgrades `value`, stored at `from_version` (always older than `VERSION`), to the current
+    /// serialized form. Typically a `match from_version` that chains the steps.
+    fn migrate(from_version: u32, value: serde_json::Value) -> Result<serde_json::Value> {
+        let _ = value;
+        Err(StoreError::Corrupt(format!(
+            "{} has no migration from version {from_version}",
+            Self::KIND
+        )))
+    }
+}
+
+pub(crate) fn encode<R: Record>(record: &R) -> Result<Vec<u8>> {
+    serde_json::to_vec(record).map_err(|source| StoreError::Serde {
+        kind: R::KIND,
+        source,
+    })
+}
+
+fn decode<R: Record>(key: &str, stored_version: i64, body: &[u8]) -> Result<R> {
+    let serde_error = |source| StoreError::Serde {
+        kind: R::KIND,
+        source,
+    };
+    let version = u32::try_from(stored_version).map_err(|_| {
+        StoreError::Corrupt(format!(
+            "{} record {key:?} has invalid version {stored_version}",
+            R::KIND
+        ))
+    })?;
+    if version == R::VERSION {
+        return serde_json::from_slice(body).map_err(serde_error);
+    }
+    if version > R::VERSION {
+        return Err(StoreError::UnsupportedRecordVersion {
+            kind: R::KIND,
+            key: key.to_owned(),
+            found: version,
+            supported: R::VERSION,
+        });
+    }
+    let old: serde_json::Value = serde_json::from_slice(body).map_err(serde_error)?;
+    let upgraded = R::migrate(version, old)?;
+    serde_json::from_value(upgraded).map_err(serde_error)
+}
+
+pub(crate) fn get<R: Record>(conn: &Connection, scope: &str, key: &str) -> Result<Option<R>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT version, body FROM records WHERE kind = ?1 AND scope = ?2 AND key = ?3",
+    )?;
+    let mut rows = stmt.query(params![R::KIND, scope, key])?;
+    match rows.next()? {
+        None => Ok(None),
+        Some(row) => {
+            // Borrow the body in place rather than copying it out of SQLite.
+            let body = row.get_ref(1)?.as_blob().map_err(rusqlite::Error::from)?;
+            decode(key, row.get(0)?, body).map(Some)
+        }
+    }
+}
+
+pub(crate) fn put(
+    conn: &Connection,
+    kind: &str,
+    version: u32,
+    scope: &str,
+    key: &str,
+    body: &[u8],
+) -> Result<()> {
+    let mut stmt = conn.prepare_cached(
+        "INSERT INTO records (kind, scope, key, version, body) VALUES (?1, ?2, ?3, ?4, ?5)
+         ON CONFLICT (kind, scope, key) DO UPDATE SET version = excluded.version, body = excluded.body",
+    )?;
+    stmt.execute(params![kind, scope, key, version, body])?;
+    Ok(())
+}
+
+/// Stores the record only if none exists under the key; returns whether it was stored.
+pub(crate) fn insert(
+    conn: &Connection,
+    kind: &str,
+    version: u32,
+    scope: &str,
+    key: &str,
+    body: &[u8],
+) -> Result<bool> {
+    let mut stmt = conn.prepare_cached(
+        "INSERT INTO records (kind, scope, key, version, body) VALUES (?1, ?2, ?3, ?4, ?5)
+         ON CONFLICT (kind, scope, key) DO NOTHING",
+    )?;
+    Ok(stmt.execute(params![kind, scope, key, version, body])? == 1)
+}
+
+pub(crate) fn delete(conn: &Connection, kind: &str, scope: &str, key: &str) -> Result<bool> {
+    let mut stmt =
+        conn.prepare_cached("DELETE FROM records WHERE kind = ?1 AND scope = ?2 AND key = ?3")?;
+    Ok(stmt.execute(params![kind, scope, key])? == 1)
+}
+
+pub(crate) fn list<R: Record>(
+    conn: &Connection,
+    scope: &str,
+    prefix: &str,
+    after: Option<&str>,
+    limit: usize,
+) -> Result<Vec<(String, R)>> {
+    if limit == 0 {
+        return Ok(Vec::new());
+    }
+    // Seek straight to the first candidate via the primary key, then walk in key order and stop
+    // at the first key outside the prefix; no prefix upper bound needs computing. SQLite's BINARY
+    // collation compares UTF-8 bytes, which is the byte order promised to callers.
+    let (sql, start) = match after {
+        Some(after) if after >= prefix => (
+            "SELECT key, version, body FROM records WHERE kind = ?1 AND scope = ?2 AND key > ?3 ORDER BY key",
+            after,
+        ),
+        _ => (
+            "SELECT key, version, body FROM records WHERE kind = ?1 AND scope = ?2 AND key >= ?3 ORDER BY key",
+            prefix,
+        ),
+    };
+    let mut stmt = conn.prepare_cached(sql)?;
+    let mut rows = stmt.query(params![R::KIND, scope, start])?;
+    let mut out = Vec::new();
+    while let Some(row) = rows.next()? {
+        let key = row.get_ref(0)?.as_str().map_err(rusqlite::Error::from)?;
+        if !key.starts_with(prefix) {
+            break;
+        }
+        let body = row.get_ref(2)?.as_blob().map_err(rusqlite::Error::from)?;
+        let record = decode(key, row.get(1)?, body)?;
+        out.push((key.to_owned(), record));
+        if out.len() == limit {
+            break;
+        }
+    }
+    Ok(out)
+}
+
+pub(crate) fn setting(conn: &Connection, name: &str) -> Result<Option<String>> {
+    let mut stmt = conn.prepare_cached("SELECT value FROM settings WHERE name = ?1")?;
+    Ok(stmt.query_row([name], |row| row.get(0)).optional()?)
+}
+
+pub(crate) fn set_setting(conn: &Connection, name: &str, value: &str) -> Result<()> {
+    let mut stmt = conn.prepare_cached(
+        "INSERT INTO settings (name, value) VALUES (?1, ?2) ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+    )?;
+    stmt.execute([name, value])?;
+    Ok(())
+}
+
+pub(crate) fn remove_setting(conn: &Connection, name: &str) -> Result<bool> {
+    let mut stmt = conn.prepare_cached("DELETE FROM settings WHERE name = ?1")?;
+    Ok(stmt.execute([name])? == 1)
+}
+
+pub(crate) fn delete_all(conn: &Connection) -> Result<()> {
+    conn.execute_batch("DELETE FROM records; DELETE FROM settings;")?;
+    Ok(())
+}
+
+/// A write transaction in progress, handed to the closure of `Store::transaction`. Reads see the
+/// transaction's own uncommitted writes. Everything commits together when the closure returns
+/// Ok, and nothing does if it returns Err or panics.
+pub struct Txn<'a> {
+    pub(crate) tx: rusqlite::Transaction<'a>,
+}
+
+impl Txn<'_> {
+    pub fn get<R: Record>(&self, scope: &str, key: &str) -> Result<Option<R>> {
+        get(&self.tx, scope, key)
+    }
+
+    pub fn put<R: Record>(&self, scope: &str, key: &str, record: &R) -> Result<()> {
+        put(&self.tx, R::KIND, R::VERSION, scope, key, &encode(record)?)
+    }
+
+    /// Stores the record only if the key is free; returns whether it was stored.
+    pub fn insert<R: Record>(&self, scope: &str, key: &str, record: &R) -> Result<bool> {
+        insert(&self.tx, R::KIND, R::VERSION, scope, key, &encode(record)?)
+    }
+
+    pub fn delete<R: Record>(&self, scope: &str, key: &str) -> Result<bool> {
+        delete(&self.tx, R::KIND, scope, key)
+    }
+
+    pub fn list<R: Record>(
+        &self,
+        scope: &str,
+        prefix: &str,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<(String, R)>> {
+        list(&self.tx, scope, prefix, after, limit)
+    }
+
+    pub fn setting(&self, name: &str) -> Result<Option<String>> {
+        setting(&self.tx, name)
+    }
+
+    pub fn set_setting(&self, name: &str, value: &str) -> Result<()> {
+        set_setting(&self.tx, name, value)
+    }
+
+    pub fn remove_setting(&self, name: &str) -> Result<bool> {
+        remove_setting(&self.tx, name)
+    }
+}

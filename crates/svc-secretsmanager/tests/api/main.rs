@@ -1,0 +1,11 @@
+//! Secrets Manager, driven through the `Service` trait as the protocol layer drives it.
+
+mod at_rest;
+mod common;
+mod deletion;
+mod lifecycle;
+mod listing;
+mod password;
+mod policy;
+mod rotation;
+mod stages;

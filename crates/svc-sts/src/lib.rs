@@ -1,0 +1,315 @@
+//! AWS Security Token Service.
+//!
+//! Temporary credentials issued here are registered with the server's credential registry, so
+//! requests signed with them are verified (secret and session token) and refused once they expire
+//! on Nimbus's clock. Role trust policies, session policies and permission checks arrive with IAM
+//! and the policy engine (issue 5): until then `AssumeRole` accepts any well-formed role ARN.
+
+use std::sync::Arc;
+
+use base64::Engine;
+use nimbus_core::document::timestamp;
+use nimbus_core::service::{parse_input, to_output};
+use nimbus_core::{Credential, CredentialRegistry, Clock, Document, RequestContext, Service, ServiceError, ids};
+use nimbus_store::Store;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+pub struct Sts {
+    store: Store,
+    clock: Clock,
+    credentials: Arc<dyn CredentialRegistry>,
+}
+
+const OPERATIONS: &[&str] =
+    &["GetCallerIdentity", "AssumeRole", "GetSessionToken", "GetFederationToken", "DecodeAuthorizationMessage", "GetAccessKeyInfo"];
+
+/// Additional authenticated data binding sealed authorization messages to their purpose.
+const AUTHORIZATION_MESSAGE_AAD: &[u8] = b"sts.authorization-message.v1";
+
+#[async_trait::async_trait]
+impl Service for Sts {
+    fn model_name(&self) -> &'static str {
+        "sts"
+    }
+
+    fn operations(&self) -> &'static [&'static str] {
+        OPERATIONS
+    }
+
+    async fn call(&self, ctx: &RequestContext, operation: &str, input: Document) -> Result<Document, ServiceError> {
+        match operation {
+            "GetCallerIdentity" => Ok(json!({
+                "UserId": ctx.principal.user_id,
+                "Account": ctx.account_id,
+                "Arn": ctx.principal.arn,
+            })),
+            "AssumeRole" => self.assume_role(ctx, parse_input(input)?),
+            "GetSessionToken" => self.get_session_token(ctx, parse_input(input)?),
+            "GetFederationToken" => self.get_federation_token(ctx, parse_input(input)?),
+            "DecodeAuthorizationMessage" => self.decode_authorization_message(parse_input(input)?),
+            "GetAccessKeyInfo" => self.get_access_key_info(ctx, parse_input(input)?),
+            other => Err(ServiceError::not_implemented("STS", other)),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct AssumeRoleInput {
+    role_arn: String,
+    role_session_name: String,
+    duration_seconds: Option<i64>,
+    policy: Option<String>,
+    source_identity: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct GetSessionTokenInput {
+    duration_seconds: Option<i64>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct GetFederationTokenInput {
+    name: String,
+    duration_seconds: Option<i64>,
+    policy: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct DecodeAuthorizationMessageInput {
+    encoded_message: String,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct GetAccessKeyInfoInput {
+    access_key_id: String,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct CredentialsOutput {
+    access_key_id: String,
+    secret_access_key: String,
+    session_token: String,
+    expiration: Document,
+}
+
+/// awsQuery services answer validation failures with `ValidationError`.
+fn validation(message: impl Into<String>) -> ServiceError {
+    ServiceError::new("ValidationError", message)
+}
+
+impl Sts {
+    pub fn new(store: Store, clock: Clock, credentials: Arc<dyn CredentialRegistry>) -> Self {
+        Sts { store, clock, credentials }
+    }
+
+    /// Issues and registers temporary credentials for `principal_arn` in `account_id`.
+    fn issue(&self, account_id: &str, principal_arn: String, user_id: String, duration_secs: i64) -> Result<CredentialsOutput, ServiceError> {
+        let expires_at_ms = self.clock.now_millis() + duration_secs * 1000;
+        let credential = Credential {
+            access_key_id: ids::access_key_id(true),
+            secret_access_key: ids::secret_access_key(),
+            session_token: Some(session_token()),
+            account_id: account_id.to_owned(),
+            principal_arn,
+            user_id,
+            expires_at_ms: Some(expires_at_ms),
+            active: true,
+        };
+        self.credentials.register(credential.clone())?;
+        let expiration = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(expires_at_ms) * 1_000_000)
+            .map_err(|_| ServiceError::internal("expiration out of range"))?;
+        Ok(CredentialsOutput {
+            access_key_id: credential.access_key_id,
+            secret_access_key: credential.secret_access_key,
+            session_token: credential.session_token.unwrap_or_default(),
+            expiration: timestamp(expiration),
+        })
+    }
+
+    fn assume_role(&self, ctx: &RequestContext, input: AssumeRoleInput) -> Result<Document, ServiceError> {
+        let (role_account, role_name) = parse_role_arn(&input.role_arn)?;
+        check_session_name(&input.role_session_name, "roleSessionName")?;
+        let duration = input.duration_seconds.unwrap_or(3600);
+        if !(900..=43200).contains(&duration) {
+            return Err(validation(format!(
+                "1 validation error detected: Value '{duration}' at 'durationSeconds' failed to satisfy constraint: Member must have value less than or equal to 43200"
+            )));
+        }
+        // Role chaining: AWS caps a session assumed with role credentials at one hour.
+        if duration > 3600 && ctx.principal.arn.contains(":assumed-role/") {
+            return Err(validation(
+                "The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining.",
+            ));
+        }
+        let packed = check_session_policy(input.policy.as_deref())?;
+        let role_id = ids::stable_id("AROA", &input.role_arn);
+        let assumed_role_id = format!("{role_id}:{}", input.role_session_name);
+        let arn = format!("arn:aws:sts::{role_account}:assumed-role/{role_name}/{}", input.role_session_name);
+        let credentials = self.issue(&role_account, arn.clone(), assumed_role_id.clone(), duration)?;
+        let mut out = json!({
+            "Credentials": to_output(&credentials)?,
+            "AssumedRoleUser": {"AssumedRoleId": assumed_role_id, "Arn": arn},
+        });
+        if let Some(size) = packed {
+            out["PackedPolicySize"] = json!(size);
+        }
+        if let Some(source) = input.source_identity {
+            out["SourceIdentity"] = json!(source);
+        }
+        Ok(out)
+    }
+
+    fn get_session_token(&self, ctx: &RequestContext, input: GetSessionTokenInput) -> Result<Document, ServiceError> {
+        if is_temporary(ctx) {
+            return Err(ServiceError::new("AccessDenied", "Cannot call GetSessionToken with session credentials").with_status(403));
+        }
+        // Root sessions last at most an hour; IAM users' up to 36 hours (AWS's documented limits).
+        let root = ctx.principal.arn.ends_with(":root");
+        let max = if root { 3600 } else { 129_600 };
+        let duration = input.duration_seconds.unwrap_or(if root { 3600 } else { 43200 });
+        if !(900..=max).contains(&duration) {
+            return Err(validation(format!(
+                "1 validation error detected: Value '{duration}' at 'durationSeconds' failed to satisfy constraint: Member must have value {} {}",
+                if duration < 900 { "greater than or equal to" } else { "less than or equal to" },
+                if duration < 900 { 900 } else { max }
+            )));
+        }
+        let credentials = self.issue(&ctx.account_id, ctx.principal.arn.clone(), ctx.principal.user_id.clone(), duration)?;
+        Ok(json!({"Credentials": to_output(&credentials)?}))
+    }
+
+    fn get_federation_token(&self, ctx: &RequestContext, input: GetFederationTokenInput) -> Result<Document, ServiceError> {
+        if is_temporary(ctx) {
+            return Err(ServiceError::new("AccessDenied", "Cannot call GetFederationToken with session credentials").with_status(403));
+        }
+        check_session_name(&input.name, "name")?;
+        let root = ctx.principal.arn.ends_with(":root");
+        let max = if root { 3600 } else { 129_600 };
+        let duration = input.duration_seconds.unwrap_or(43200).min(max);
+        if duration < 900 {
+            return Err(validation(format!(
+                "1 validation error detected: Value '{duration}' at 'durationSeconds' failed to satisfy constraint: Member must have value greater than or equal to 900"
+            )));
+        }
+        let packed = check_session_policy(input.policy.as_deref())?;
+        let arn = format!("arn:aws:sts::{}:federated-user/{}", ctx.account_id, input.name);
+        let federated_id = format!("{}:{}", ctx.account_id, input.name);
+        let credentials = self.issue(&ctx.account_id, arn.clone(), federated_id.clone(), duration)?;
+        let mut out = json!({
+            "Credentials": to_output(&credentials)?,
+            "FederatedUser": {"FederatedUserId": federated_id, "Arn": arn},
+        });
+        if let Some(size) = packed {
+            out["PackedPolicySize"] = json!(size);
+        }
+        Ok(out)
+    }
+
+    fn decode_authorization_message(&self, input: DecodeAuthorizationMessageInput) -> Result<Document, ServiceError> {
+        let invalid = || ServiceError::new("InvalidAuthorizationMessageException", "The encoded message is invalid.");
+        let sealed = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(input.encoded_message.trim()).map_err(|_| invalid())?;
+        let plain = self.store.unseal(&sealed, AUTHORIZATION_MESSAGE_AAD).map_err(|_| invalid())?;
+        let text = String::from_utf8(plain).map_err(|_| invalid())?;
+        Ok(json!({"DecodedMessage": text}))
+    }
+
+    fn get_access_key_info(&self, ctx: &RequestContext, input: GetAccessKeyInfoInput) -> Result<Document, ServiceError> {
+        let id = input.access_key_id;
+        let account = match self.credentials.lookup(&id) {
+            Some(c) => c.account_id,
+            None if id.len() == 12 && id.bytes().all(|b| b.is_ascii_digit()) => id,
+            None => ctx.account_id.clone(),
+        };
+        Ok(json!({"Account": account}))
+    }
+
+    /// Seals an authorization-failure explanation the way AWS encodes them in AccessDenied
+    /// messages; `DecodeAuthorizationMessage` opens it. The policy engine uses this.
+    pub fn encode_authorization_message(&self, decoded_json: &str) -> Result<String, ServiceError> {
+        let sealed = self
+            .store
+            .seal(decoded_json.as_bytes(), AUTHORIZATION_MESSAGE_AAD)
+            .map_err(|e| ServiceError::internal(format!("sealing failed: {e}")))?;
+        Ok(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sealed))
+    }
+}
+
+fn is_temporary(ctx: &RequestContext) -> bool {
+    ctx.principal.access_key_id.as_deref().is_some_and(|k| k.starts_with("ASIA"))
+        || ctx.principal.arn.contains(":assumed-role/")
+        || ctx.principal.arn.contains(":federated-user/")
+}
+
+/// `arn:aws:iam::123456789012:role/path/name` → (account, name).
+fn parse_role_arn(arn: &str) -> Result<(String, String), ServiceError> {
+    let invalid = || validation(format!("{arn} is invalid"));
+    let parts: Vec<&str> = arn.splitn(6, ':').collect();
+    let [scheme, partition, service, _region, account, resource] = parts.as_slice() else { return Err(invalid()) };
+    if *scheme != "arn" || partition.is_empty() || *service != "iam" {
+        return Err(invalid());
+    }
+    if account.len() != 12 || !account.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(invalid());
+    }
+    let name = resource.strip_prefix("role/").and_then(|p| p.rsplit('/').next()).filter(|n| !n.is_empty()).ok_or_else(invalid)?;
+    Ok(((*account).to_owned(), name.to_owned()))
+}
+
+/// Session and federated-user names: `[\w+=,.@-]*`, 2–64 characters (32 for `name`).
+fn check_session_name(name: &str, member: &str) -> Result<(), ServiceError> {
+    let ok_char = |c: char| c.is_ascii_alphanumeric() || "_+=,.@-".contains(c);
+    if let Some(bad) = name.chars().find(|c| !ok_char(*c)) {
+        return Err(validation(format!(
+            "1 validation error detected: Value '{name}' at '{member}' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]* (found '{bad}')"
+        )));
+    }
+    Ok(())
+}
+
+/// Checks an inline session policy is a JSON object and returns its packed size as a percentage
+/// of the 2,048-character limit, as AWS reports `PackedPolicySize`.
+fn check_session_policy(policy: Option<&str>) -> Result<Option<u32>, ServiceError> {
+    let Some(policy) = policy else { return Ok(None) };
+    let parsed: serde_json::Value = serde_json::from_str(policy)
+        .map_err(|_| ServiceError::new("MalformedPolicyDocument", "The policy is not in the valid JSON format."))?;
+    if !parsed.is_object() || parsed.get("Statement").is_none() {
+        return Err(ServiceError::new("MalformedPolicyDocument", "Syntax errors in policy."));
+    }
+    let compact = serde_json::to_string(&parsed).unwrap_or_default();
+    let percent = (compact.len() * 100).div_ceil(2048) as u32;
+    if percent > 100 {
+        return Err(ServiceError::new(
+            "PackedPolicyTooLarge",
+            format!("Packed size of the session policies exceeds the limit by {}%.", percent - 100),
+        ));
+    }
+    Ok(Some(percent))
+}
+
+/// A session token: long, opaque, base64 (as AWS's are).
+fn session_token() -> String {
+    let mut raw = [0u8; 192];
+    for chunk in raw.chunks_mut(16) {
+        chunk.copy_from_slice(uuid_bytes().as_slice());
+    }
+    format!("FwoGZXIvYXdzE{}", base64::engine::general_purpose::STANDARD.encode(raw))
+}
+
+fn uuid_bytes() -> [u8; 16] {
+    let id = ids::uuid().replace('-', "");
+    let mut out = [0u8; 16];
+    for (i, b) in out.iter_mut().enumerate() {
+        *b = u8::from_str_radix(&id[i * 2..i * 2 + 2], 16).unwrap_or(0);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests;
