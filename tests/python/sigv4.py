@@ -10,14 +10,16 @@ def _hmac(key, msg):
     return hmac.new(key, msg.encode(), hashlib.sha256).digest()
 
 
-def sign(method, url, headers, body, access_key, secret_key, region, service, when=None, session_token=None):
-    """Returns headers (with Authorization, X-Amz-Date, X-Amz-Content-Sha256) for the request."""
+def sign(method, url, headers, body, access_key, secret_key, region, service, when=None, session_token=None,
+         payload_hash=None):
+    """Returns headers (with Authorization, X-Amz-Date, X-Amz-Content-Sha256) for the request.
+    `payload_hash` overrides the body hash (e.g. "UNSIGNED-PAYLOAD")."""
     when = when or datetime.datetime.now(datetime.timezone.utc)
     amz_date = when.strftime("%Y%m%dT%H%M%SZ")
     date = amz_date[:8]
     parts = urllib.parse.urlsplit(url)
     body = body.encode() if isinstance(body, str) else (body or b"")
-    payload_hash = hashlib.sha256(body).hexdigest()
+    payload_hash = payload_hash or hashlib.sha256(body).hexdigest()
     headers = {k.lower(): v for k, v in headers.items()}
     headers["host"] = parts.netloc
     headers["x-amz-date"] = amz_date

@@ -25,7 +25,22 @@ def test_default_credentials_are_verified(nimbus):
     assert code == "InvalidSignatureException" and status in (400, 403)
 
 
-def test_unsigned_payload_and_cli_are_accepted(nimbus):
+def test_unsigned_payload_signatures_are_verified(nimbus):
+    url = nimbus.url + "/"
+    target = {"x-amz-target": "secretsmanager.ListSecrets", "content-type": "application/x-amz-json-1.1"}
+    headers = sigv4.sign("POST", url, target, "{}", "test", "test", "us-east-1", "secretsmanager",
+                         payload_hash="UNSIGNED-PAYLOAD")
+    assert headers["x-amz-content-sha256"] == "UNSIGNED-PAYLOAD"
+    r = requests.post(url, data="{}", headers=headers)
+    assert r.status_code == 200, r.text
+    assert "SecretList" in r.json()
+    # The body is not covered, but everything else still is.
+    bad = sigv4.sign("POST", url, target, "{}", "test", "wrong", "us-east-1", "secretsmanager",
+                     payload_hash="UNSIGNED-PAYLOAD")
+    assert requests.post(url, data="{}", headers=bad).json()["__type"] == "InvalidSignatureException"
+
+
+def test_cli_is_verified(nimbus):
     assert nimbus.aws("sts", "get-caller-identity")["Account"] == "000000000000"
     proc = nimbus.aws("sts", "get-caller-identity", secret_key="nope", check=False)
     assert proc.returncode != 0 and "SignatureDoesNotMatch" in proc.stderr
@@ -154,3 +169,13 @@ def test_session_token_credentials(nimbus):
     assert session.get_caller_identity()["Arn"] == "arn:aws:iam::000000000000:root"
     assert error_of(session.get_session_token)[0] == "AccessDenied"
     assert nimbus.client("sts").get_access_key_info(AccessKeyId=c["AccessKeyId"])["Account"] == "000000000000"
+
+
+def test_signature_scoped_to_another_service_is_refused(nimbus):
+    url = nimbus.url + "/"
+    target = {"x-amz-target": "secretsmanager.ListSecrets", "content-type": "application/x-amz-json-1.1"}
+    headers = sigv4.sign("POST", url, target, "{}", "test", "test", "us-east-1", "sts")
+    r = requests.post(url, data="{}", headers=headers)
+    assert r.status_code == 400
+    assert r.json()["__type"] == "InvalidSignatureException"
+    assert "Credential should be scoped to correct service: 'secretsmanager'" in r.json()["message"]

@@ -101,10 +101,8 @@ fn query_action(req: &HttpRequest) -> Option<(String, Option<String>)> {
         let find = |name: &str| form_urlencoded::parse(bytes).find(|(k, _)| k == name).map(|(_, v)| v.into_owned());
         Some((find("Action")?, find("Version")))
     };
-    if is_form {
-        if let Some(found) = from(&req.body) {
-            return Some(found);
-        }
+    if is_form && let Some(found) = from(&req.body) {
+        return Some(found);
     }
     from(req.query.as_bytes())
 }

@@ -41,7 +41,8 @@ pub async fn handle_aws(nimbus: &Arc<Nimbus>, req: HttpRequest, request_id: &str
     // Everything from here may panic in a service; the panic becomes this request's 500.
     let run = async {
         let signature = signature.map_err(|e| auth_error(&e, wire.protocol))?;
-        let (account_id, principal) = authenticate(nimbus, &req, signature.as_ref(), op, wire.protocol)?;
+        let (account_id, principal) =
+            authenticate(nimbus, &req, signature.as_ref(), &classified.service.signing_name, op, wire.protocol)?;
         let region = signature.as_ref().map_or_else(|| nimbus.config.default_region.clone(), |s| s.region.clone());
         let service = nimbus
             .service(&service_name)
@@ -83,6 +84,7 @@ fn authenticate(
     nimbus: &Nimbus,
     req: &HttpRequest,
     signature: Option<&nimbus_auth::SignatureInfo>,
+    signing_name: &str,
     op: &Operation,
     protocol: Protocol,
 ) -> Result<(String, Principal), ServiceError> {
@@ -101,6 +103,11 @@ fn authenticate(
         let status = if json { 400 } else { 403 };
         ServiceError::new(code, "The security token included in the request is invalid.").with_status(status)
     };
+    if sig.service != signing_name {
+        let code = if json { "InvalidSignatureException" } else { "SignatureDoesNotMatch" };
+        let message = format!("Credential should be scoped to correct service: '{signing_name}'. ");
+        return Err(ServiceError::new(code, message).with_status(if json { 400 } else { 403 }));
+    }
     let Some(credential) = nimbus.credentials.lookup(&sig.access_key_id) else {
         if nimbus.config.auth_mode == AuthMode::Strict {
             return Err(invalid_token());
