@@ -1,52 +1,29 @@
 //! awsQuery golden tests: raw HTTP requests as SDKs send them → the exact input document, and
 //! output documents / errors → the exact HTTP response (status, headers, body bytes).
 
-use bytes::Bytes;
-use http::{HeaderMap, HeaderName, HeaderValue, Method};
+use http::Method;
 use nimbus_core::ServiceError;
 use nimbus_model::ServiceModel;
-use nimbus_protocol::{HttpRequest, HttpResponse, Protocol, Wire, decode_request, encode_error, encode_response, operation_name, query};
+use nimbus_protocol::{HttpRequest, Protocol, Wire, decode_request, encode_error, encode_response, operation_name, query};
 use serde_json::json;
 
+mod common;
+use common::{headers, model, request, text};
+
 const FORM: &str = "application/x-www-form-urlencoded; charset=utf-8";
-
-fn model(name: &str) -> &'static ServiceModel {
-    nimbus_model::service(name).unwrap()
-}
-
-fn request(method: Method, target: &str, headers: &[(&str, &str)], body: &str) -> HttpRequest {
-    let (path, query) = target.split_once('?').unwrap_or((target, ""));
-    let mut map = HeaderMap::new();
-    for (k, v) in headers {
-        map.append(HeaderName::from_bytes(k.as_bytes()).unwrap(), HeaderValue::from_str(v).unwrap());
-    }
-    HttpRequest { method, path: path.to_owned(), query: query.to_owned(), headers: map, body: Bytes::from(body.to_owned()) }
-}
 
 fn post_form(body: &str) -> HttpRequest {
     request(Method::POST, "/", &[("content-type", FORM)], body)
 }
 
+const REQUEST_ID: &str = "7a62c49f-347e-4fc4-9331-6e8eEXAMPLE";
+
 fn wire(model: &'static ServiceModel) -> Wire<'static> {
-    Wire { protocol: Protocol::AwsQuery, model, request_id: "7a62c49f-347e-4fc4-9331-6e8eEXAMPLE", query_mode: false }
+    common::wire(Protocol::AwsQuery, model, REQUEST_ID)
 }
 
-/// Decodes through the public entry points: operation lookup, decoding, validation.
 fn decode(service: &str, req: &HttpRequest) -> Result<(String, serde_json::Value), ServiceError> {
-    let model = model(service);
-    let name = operation_name(Protocol::AwsQuery, model, req).expect("operation found");
-    let op = model.operation(name).unwrap();
-    decode_request(&wire(model), op, req).map(|doc| (name.to_owned(), doc))
-}
-
-fn headers(resp: &HttpResponse) -> Vec<(String, String)> {
-    let mut out: Vec<_> = resp.headers.iter().map(|(k, v)| (k.as_str().to_owned(), v.to_str().unwrap().to_owned())).collect();
-    out.sort();
-    out
-}
-
-fn text(resp: &HttpResponse) -> &str {
-    std::str::from_utf8(&resp.body).unwrap()
+    common::decode(&wire(model(service)), req)
 }
 
 fn xml_headers() -> Vec<(String, String)> {

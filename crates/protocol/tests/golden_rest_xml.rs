@@ -1,60 +1,27 @@
 //! restXml golden tests (Route 53, CloudFront): raw HTTP requests → the exact input document,
 //! output documents / errors → the exact HTTP response (status, headers, body bytes).
 
-use bytes::Bytes;
-use http::{HeaderMap, HeaderName, HeaderValue, Method};
+use http::Method;
 use nimbus_core::ServiceError;
-use nimbus_model::ServiceModel;
-use nimbus_protocol::{HttpRequest, HttpResponse, Protocol, Wire, decode_request, encode_error, encode_response, operation_name};
+use nimbus_protocol::{HttpRequest, HttpResponse, Protocol, Wire, encode_error, operation_name};
 use serde_json::json;
+
+mod common;
+use common::{headers, model, pairs, request, text};
 
 const REQUEST_ID: &str = "647cd254-e0d1-44a9-af61-1d6d86ea6b77";
 const DECLARATION: &str = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
 
-fn model(name: &str) -> &'static ServiceModel {
-    nimbus_model::service(name).unwrap()
+fn wire(service: &str) -> Wire<'static> {
+    common::wire(Protocol::RestXml, model(service), REQUEST_ID)
 }
 
-fn request(method: Method, target: &str, headers: &[(&str, &str)], body: &str) -> HttpRequest {
-    let (path, query) = target.split_once('?').unwrap_or((target, ""));
-    let mut map = HeaderMap::new();
-    for (k, v) in headers {
-        map.append(HeaderName::from_bytes(k.as_bytes()).unwrap(), HeaderValue::from_str(v).unwrap());
-    }
-    HttpRequest { method, path: path.to_owned(), query: query.to_owned(), headers: map, body: Bytes::from(body.to_owned()) }
-}
-
-fn wire(model: &'static ServiceModel) -> Wire<'static> {
-    Wire { protocol: Protocol::RestXml, model, request_id: REQUEST_ID, query_mode: false }
-}
-
-/// Decodes through the public entry points: routing, decoding, validation.
 fn decode(service: &str, req: &HttpRequest) -> Result<(String, serde_json::Value), ServiceError> {
-    let model = model(service);
-    let name = operation_name(Protocol::RestXml, model, req).expect("operation found");
-    let op = model.operation(name).unwrap();
-    decode_request(&wire(model), op, req).map(|doc| (name.to_owned(), doc))
+    common::decode(&wire(service), req)
 }
 
 fn encode(service: &str, operation: &str, output: serde_json::Value) -> HttpResponse {
-    let model = model(service);
-    encode_response(&wire(model), model.operation(operation).unwrap(), &output)
-}
-
-fn headers(resp: &HttpResponse) -> Vec<(String, String)> {
-    let mut out: Vec<_> = resp.headers.iter().map(|(k, v)| (k.as_str().to_owned(), v.to_str().unwrap().to_owned())).collect();
-    out.sort();
-    out
-}
-
-fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
-    let mut out: Vec<_> = list.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
-    out.sort();
-    out
-}
-
-fn text(resp: &HttpResponse) -> &str {
-    std::str::from_utf8(&resp.body).unwrap()
+    common::encode(&wire(service), operation, output)
 }
 
 #[test]
