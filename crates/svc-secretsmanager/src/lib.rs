@@ -56,6 +56,9 @@
 //!   versions and resource policy read, and be force-deleted; every other operation answers
 //!   "marked for deletion". `DeletedDate` is when DeleteSecret was called; `DeletionDate` the end
 //!   of the window. RestoreSecret on a secret that is not deleted succeeds and changes nothing.
+//! - **Tags.** A secret holds at most 50 tags, keys with the reserved `aws:` prefix not counted
+//!   (AWS's documented quota); CreateSecret or TagResource going over it fails with
+//!   `InvalidParameterException`, the code the model lists for both.
 //! - `AddReplicaRegions` on CreateSecret is answered with a `Failed` replication status per
 //!   region (the secret itself is created); `CrossAccountPrimaryARN` is `NotImplemented`.
 //! - Where AWS documents no message, the message is Nimbus's own wording; the error code is

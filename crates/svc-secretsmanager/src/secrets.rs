@@ -86,6 +86,8 @@ struct UntagResourceInput {
 }
 
 const DEFAULT_RECOVERY_WINDOW_DAYS: i64 = 30;
+/// Tags one secret may carry; keys with AWS's reserved `aws:` prefix don't count.
+const MAX_TAGS: usize = 50;
 const RECOVERY_WINDOW_DAYS: std::ops::RangeInclusive<i64> = 7..=30;
 
 /// Tags as given: keys required; a key given twice keeps its last value.
@@ -99,6 +101,15 @@ pub(crate) fn to_tags(input: Vec<TagInput>) -> Res<Vec<Tag>> {
         merge_tag(&mut tags, Tag { key, value });
     }
     Ok(tags)
+}
+
+/// Refuses a tag set over the per-secret quota.
+fn check_tag_count(tags: &[Tag]) -> Res<()> {
+    let counted = tags.iter().filter(|t| !t.key.starts_with("aws:")).count();
+    if counted > MAX_TAGS {
+        return fail(invalid_parameter(format!("A secret can have at most {MAX_TAGS} tags.")));
+    }
+    Ok(())
 }
 
 fn merge_tag(tags: &mut Vec<Tag>, tag: Tag) {
@@ -162,6 +173,7 @@ impl SecretsManager {
         }
         let value = request_value(input.secret_string, input.secret_binary)?;
         let tags = to_tags(input.tags.unwrap_or_default())?;
+        check_tag_count(&tags)?;
         let now = self.now();
         let (secret, version_id) = self.tx(ctx, |txn, scope| {
             if let Some(existing) = state::find(txn, ctx, scope, &input.name, now)? {
@@ -327,6 +339,7 @@ impl SecretsManager {
             for tag in tags {
                 merge_tag(&mut secret.tags, tag);
             }
+            check_tag_count(&secret.tags)?;
             secret.last_changed_ms = now;
             save(txn, scope, &secret)
         })?;

@@ -1,5 +1,5 @@
 use nimbus_core::RequestContext;
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::common::*;
 
@@ -250,6 +250,28 @@ async fn tag_and_untag() {
     assert!(sm.ok("DescribeSecret", json!({"SecretId": "t"})).await.get("Tags").is_none());
     let e = sm.err("TagResource", json!({"SecretId": "nope", "Tags": []})).await;
     assert_eq!(e.code, "ResourceNotFoundException");
+}
+
+#[tokio::test]
+async fn at_most_fifty_tags_per_secret() {
+    let sm = Sm::new();
+    let tags = |range: std::ops::Range<usize>| -> Vec<Value> {
+        range.map(|i| json!({"Key": format!("k{i}"), "Value": "v"})).collect()
+    };
+    let e = sm.err("CreateSecret", json!({"Name": "many", "Tags": tags(0..51)})).await;
+    assert_eq!(e.code, "InvalidParameterException");
+    assert_eq!(sm.err("DescribeSecret", json!({"SecretId": "many"})).await.code, "ResourceNotFoundException");
+    sm.ok("CreateSecret", json!({"Name": "t", "Tags": tags(0..50)})).await;
+    // Overwriting a value and the reserved aws: prefix add nothing to the count.
+    let more = json!([{"Key": "k0", "Value": "w"}, {"Key": "aws:x", "Value": "y"}]);
+    sm.ok("TagResource", json!({"SecretId": "t", "Tags": more})).await;
+    let e = sm.err("TagResource", json!({"SecretId": "t", "Tags": tags(50..51)})).await;
+    assert_eq!(e.code, "InvalidParameterException");
+    let described = sm.ok("DescribeSecret", json!({"SecretId": "t"})).await;
+    assert_eq!(described["Tags"].as_array().unwrap().len(), 51);
+    assert_eq!(described["Tags"][0], json!({"Key": "k0", "Value": "w"}));
+    sm.ok("UntagResource", json!({"SecretId": "t", "TagKeys": ["k1"]})).await;
+    sm.ok("TagResource", json!({"SecretId": "t", "Tags": tags(50..51)})).await;
 }
 
 #[tokio::test]

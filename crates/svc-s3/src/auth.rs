@@ -1,0 +1,185 @@
+//! Who is calling: s3s verifies SigV4 with the secret [`NimbusAuth`] looks up; [`NimbusAccess`]
+//! then checks what s3s cannot see (session token, expiry on Nimbus's clock) and records the
+//! caller's account for the backend in the request's extensions.
+
+use std::sync::Arc;
+
+use nimbus_core::{Clock, CredentialRegistry};
+use s3s::access::{S3Access, S3AccessContext};
+use s3s::auth::{S3Auth, SecretKey};
+use s3s::{S3Error, S3ErrorCode, S3Result};
+
+/// The account a request acts as, put into the request's extensions before the backend runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Caller {
+    pub account_id: String,
+    /// The access key, when the request carried one.
+    pub access_key_id: Option<String>,
+    /// The region of the signature's scope, when the front removed the signature (s3s then
+    /// cannot tell it to the backend).
+    pub region: Option<String>,
+}
+
+pub(crate) const INVALID_ACCESS_KEY_MESSAGE: &str =
+    "The AWS Access Key Id you provided does not exist in our records.";
+
+pub(crate) fn expired_token() -> S3Error {
+    S3Error::with_message(S3ErrorCode::ExpiredToken, "The provided token has expired.")
+}
+
+pub(crate) fn invalid_token() -> S3Error {
+    S3Error::with_message(
+        S3ErrorCode::InvalidToken,
+        "The provided token is malformed or otherwise invalid.",
+    )
+}
+
+pub(crate) fn request_expired() -> S3Error {
+    S3Error::with_message(S3ErrorCode::AccessDenied, "Request has expired")
+}
+
+/// Secrets of the keys Nimbus knows. Unknown keys never get here in the default mode (the front
+/// strips their signature first); in strict mode they are refused.
+pub struct NimbusAuth {
+    pub(crate) credentials: Arc<dyn CredentialRegistry>,
+    pub(crate) clock: Clock,
+}
+
+#[async_trait::async_trait]
+impl S3Auth for NimbusAuth {
+    async fn get_secret_key(&self, access_key: &str) -> S3Result<SecretKey> {
+        let Some(credential) = self.credentials.lookup(access_key) else {
+            return Err(S3Error::with_message(
+                S3ErrorCode::InvalidAccessKeyId,
+                INVALID_ACCESS_KEY_MESSAGE,
+            ));
+        };
+        if !credential.active {
+            return Err(S3Error::with_message(
+                S3ErrorCode::InvalidAccessKeyId,
+                INVALID_ACCESS_KEY_MESSAGE,
+            ));
+        }
+        if credential
+            .expires_at_ms
+            .is_some_and(|at| self.clock.now_millis() >= at)
+        {
+            return Err(expired_token());
+        }
+        Ok(SecretKey::from(credential.secret_access_key))
+    }
+}
+
+pub struct NimbusAccess {
+    pub(crate) credentials: Arc<dyn CredentialRegistry>,
+    pub(crate) clock: Clock,
+    pub(crate) strict: bool,
+    pub(crate) default_account: String,
+}
+
+#[async_trait::async_trait]
+impl S3Access for NimbusAccess {
+    async fn check(&self, cx: &mut S3AccessContext<'_>) -> S3Result<()> {
+        let Some(access_key) = cx.credentials().map(|c| c.access_key.clone()) else {
+            // Unsigned (or signature stripped by the front for an unknown key in the default
+            // mode, which then already set the Caller).
+            if cx.extensions_mut().get::<Caller>().is_some() {
+                return Ok(());
+            }
+            if self.strict {
+                return Err(S3Error::with_message(
+                    S3ErrorCode::AccessDenied,
+                    "Access Denied",
+                ));
+            }
+            cx.extensions_mut().insert(Caller {
+                account_id: self.default_account.clone(),
+                access_key_id: None,
+                region: None,
+            });
+            return Ok(());
+        };
+        // s3s verified the signature with this key's secret; now what it does not check.
+        let Some(credential) = self.credentials.lookup(&access_key) else {
+            return Err(S3Error::with_message(
+                S3ErrorCode::InvalidAccessKeyId,
+                INVALID_ACCESS_KEY_MESSAGE,
+            ));
+        };
+        let presigned = presigned_params(cx.uri());
+        let token = match &presigned {
+            Some(p) => p.session_token.clone(),
+            None => cx
+                .headers()
+                .get("x-amz-security-token")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned),
+        };
+        if let Some(expected) = &credential.session_token
+            && token.as_deref() != Some(expected.as_str())
+        {
+            return Err(invalid_token());
+        }
+        if let Some(p) = &presigned
+            && p.expired_at(self.clock.now())
+        {
+            return Err(request_expired());
+        }
+        cx.extensions_mut().insert(Caller {
+            account_id: credential.account_id,
+            access_key_id: Some(access_key),
+            region: None,
+        });
+        Ok(())
+    }
+}
+
+/// The presigning parameters of a SigV4 presigned URL.
+#[derive(Debug, Clone)]
+pub(crate) struct Presigned {
+    pub date: Option<time::OffsetDateTime>,
+    pub expires_secs: Option<i64>,
+    pub session_token: Option<String>,
+}
+
+impl Presigned {
+    pub fn expired_at(&self, now: time::OffsetDateTime) -> bool {
+        match (self.date, self.expires_secs) {
+            (Some(date), Some(secs)) => now > date + time::Duration::seconds(secs),
+            _ => false,
+        }
+    }
+}
+
+/// `Some` when the query carries `X-Amz-Signature`.
+pub(crate) fn presigned_params(uri: &http::Uri) -> Option<Presigned> {
+    let query = uri.query()?;
+    let mut signed = false;
+    let mut p = Presigned {
+        date: None,
+        expires_secs: None,
+        session_token: None,
+    };
+    for pair in query.split('&') {
+        let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+        let value = percent_encoding::percent_decode_str(value)
+            .decode_utf8_lossy()
+            .into_owned();
+        match name {
+            "X-Amz-Signature" => signed = true,
+            "X-Amz-Date" => p.date = parse_amz_date(&value),
+            "X-Amz-Expires" => p.expires_secs = value.parse().ok(),
+            "X-Amz-Security-Token" => p.session_token = Some(value),
+            _ => {}
+        }
+    }
+    signed.then_some(p)
+}
+
+/// `20130524T000000Z`.
+pub(crate) fn parse_amz_date(text: &str) -> Option<time::OffsetDateTime> {
+    let format = time::macros::format_description!("[year][month][day]T[hour][minute][second]Z");
+    time::PrimitiveDateTime::parse(text, format)
+        .ok()
+        .map(|t| t.assume_utc())
+}

@@ -1,0 +1,387 @@
+//! [`S3Backend`]: the `s3s::S3` operations over the Nimbus store.
+//!
+//! Each submodule adds inherent methods for a family of operations; the trait impl at the end
+//! only routes to them. Everything that persists goes through the store: records keyed by
+//! (bucket, key) and random-id blobs (see `records.rs`); bodies are streamed (see `io.rs`).
+
+mod buckets;
+mod list;
+mod multipart;
+mod objects;
+
+use nimbus_core::Clock;
+use nimbus_store::{BlobId, Store, StoreError};
+use s3s::dto::*;
+use s3s::{S3, S3Error, S3ErrorCode, S3Request, S3Response, S3Result};
+
+use crate::auth::Caller;
+use crate::io::store_error;
+use crate::records::{BUCKET_SCOPE, BucketRecord};
+
+/// The S3 operations, over one store.
+#[derive(Clone)]
+pub struct S3Backend {
+    store: Store,
+    clock: Clock,
+    default_account: String,
+    default_region: String,
+}
+
+impl S3Backend {
+    pub fn new(store: Store, clock: Clock) -> Self {
+        S3Backend {
+            store,
+            clock,
+            default_account: nimbus_core::DEFAULT_ACCOUNT_ID.to_owned(),
+            default_region: nimbus_core::DEFAULT_REGION.to_owned(),
+        }
+    }
+
+    /// The account requests without a known caller act as.
+    pub fn with_default_account(mut self, account: impl Into<String>) -> Self {
+        self.default_account = account.into();
+        self
+    }
+
+    /// The region requests whose signature names none are in.
+    pub fn with_default_region(mut self, region: impl Into<String>) -> Self {
+        self.default_region = region.into();
+        self
+    }
+
+    fn account<T>(&self, req: &S3Request<T>) -> String {
+        req.extensions
+            .get::<Caller>()
+            .map_or_else(|| self.default_account.clone(), |c| c.account_id.clone())
+    }
+
+    fn region<T>(&self, req: &S3Request<T>) -> String {
+        req.region
+            .as_ref()
+            .map(|r| r.as_str().to_owned())
+            .or_else(|| {
+                req.extensions
+                    .get::<Caller>()
+                    .and_then(|c| c.region.clone())
+            })
+            .unwrap_or_else(|| self.default_region.clone())
+    }
+
+    fn now_ms(&self) -> i64 {
+        self.clock.now_millis()
+    }
+
+    /// The bucket, if it exists and the caller's account may use it.
+    fn bucket_for(&self, name: &str, account: &str) -> S3Result<BucketRecord> {
+        let bucket = self
+            .store
+            .get::<BucketRecord>(BUCKET_SCOPE, name)
+            .map_err(store_error)?
+            .ok_or_else(|| no_such_bucket(name))?;
+        if bucket.owner_account != account {
+            return Err(access_denied());
+        }
+        Ok(bucket)
+    }
+
+    /// Deletes blobs no record references any more (after the commit that dropped them).
+    fn delete_blobs(&self, blobs: impl IntoIterator<Item = BlobId>) {
+        for blob in blobs {
+            if let Err(e) = self.store.blobs().delete(&blob) {
+                tracing::warn!("could not delete blob {blob}: {e}");
+            }
+        }
+    }
+}
+
+/// Errors from inside a store transaction: the operation's own, or the store's.
+enum TxError {
+    S3(S3Error),
+    Store(StoreError),
+}
+
+impl From<StoreError> for TxError {
+    fn from(e: StoreError) -> Self {
+        TxError::Store(e)
+    }
+}
+
+impl From<S3Error> for TxError {
+    fn from(e: S3Error) -> Self {
+        TxError::S3(e)
+    }
+}
+
+impl From<TxError> for S3Error {
+    fn from(e: TxError) -> Self {
+        match e {
+            TxError::S3(e) => e,
+            TxError::Store(e) => store_error(e),
+        }
+    }
+}
+
+fn ts(ms: i64) -> Timestamp {
+    let t = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+    Timestamp::from(t)
+}
+
+fn ts_ms(t: &Timestamp) -> i64 {
+    let t: time::OffsetDateTime = t.clone().into();
+    i64::try_from(t.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX)
+}
+
+fn no_such_bucket(name: &str) -> S3Error {
+    let _ = name;
+    S3Error::with_message(
+        S3ErrorCode::NoSuchBucket,
+        "The specified bucket does not exist",
+    )
+}
+
+fn no_such_key() -> S3Error {
+    S3Error::with_message(S3ErrorCode::NoSuchKey, "The specified key does not exist.")
+}
+
+fn no_such_upload() -> S3Error {
+    S3Error::with_message(
+        S3ErrorCode::NoSuchUpload,
+        "The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.",
+    )
+}
+
+fn access_denied() -> S3Error {
+    S3Error::with_message(S3ErrorCode::AccessDenied, "Access Denied")
+}
+
+fn invalid_argument(message: impl Into<String>) -> S3Error {
+    S3Error::with_message(S3ErrorCode::InvalidArgument, message.into())
+}
+
+fn precondition_failed() -> S3Error {
+    S3Error::with_message(
+        S3ErrorCode::PreconditionFailed,
+        "At least one of the pre-conditions you specified did not hold",
+    )
+}
+
+fn not_modified() -> S3Error {
+    S3Error::new(S3ErrorCode::NotModified)
+}
+
+fn invalid_tag(message: &str) -> S3Error {
+    S3Error::with_message(S3ErrorCode::InvalidTag, message.to_owned())
+}
+
+/// An S3 canonical user id for an account (64 hex digits, stable).
+fn canonical_id(account: &str) -> String {
+    use md5::{Digest, Md5};
+    let a = Md5::digest(format!("nimbus-canonical-user:{account}").as_bytes());
+    let b = Md5::digest(format!("{account}:nimbus-canonical-user").as_bytes());
+    format!("{}{}", hex::encode(a), hex::encode(b))
+}
+
+fn owner(account: &str) -> Owner {
+    Owner {
+        display_name: Some(account.to_owned()),
+        id: Some(canonical_id(account)),
+    }
+}
+
+#[async_trait::async_trait]
+impl S3 for S3Backend {
+    // ---- buckets ----
+    async fn create_bucket(
+        &self,
+        req: S3Request<CreateBucketInput>,
+    ) -> S3Result<S3Response<CreateBucketOutput>> {
+        self.op_create_bucket(req)
+    }
+    async fn delete_bucket(
+        &self,
+        req: S3Request<DeleteBucketInput>,
+    ) -> S3Result<S3Response<DeleteBucketOutput>> {
+        self.op_delete_bucket(req)
+    }
+    async fn head_bucket(
+        &self,
+        req: S3Request<HeadBucketInput>,
+    ) -> S3Result<S3Response<HeadBucketOutput>> {
+        self.op_head_bucket(req)
+    }
+    async fn list_buckets(
+        &self,
+        req: S3Request<ListBucketsInput>,
+    ) -> S3Result<S3Response<ListBucketsOutput>> {
+        self.op_list_buckets(req)
+    }
+    async fn get_bucket_location(
+        &self,
+        req: S3Request<GetBucketLocationInput>,
+    ) -> S3Result<S3Response<GetBucketLocationOutput>> {
+        self.op_get_bucket_location(req)
+    }
+    async fn put_bucket_tagging(
+        &self,
+        req: S3Request<PutBucketTaggingInput>,
+    ) -> S3Result<S3Response<PutBucketTaggingOutput>> {
+        self.op_put_bucket_tagging(req)
+    }
+    async fn get_bucket_tagging(
+        &self,
+        req: S3Request<GetBucketTaggingInput>,
+    ) -> S3Result<S3Response<GetBucketTaggingOutput>> {
+        self.op_get_bucket_tagging(req)
+    }
+    async fn delete_bucket_tagging(
+        &self,
+        req: S3Request<DeleteBucketTaggingInput>,
+    ) -> S3Result<S3Response<DeleteBucketTaggingOutput>> {
+        self.op_delete_bucket_tagging(req)
+    }
+
+    // ---- objects ----
+    async fn put_object(
+        &self,
+        req: S3Request<PutObjectInput>,
+    ) -> S3Result<S3Response<PutObjectOutput>> {
+        self.op_put_object(req).await
+    }
+    async fn get_object(
+        &self,
+        req: S3Request<GetObjectInput>,
+    ) -> S3Result<S3Response<GetObjectOutput>> {
+        self.op_get_object(req)
+    }
+    async fn head_object(
+        &self,
+        req: S3Request<HeadObjectInput>,
+    ) -> S3Result<S3Response<HeadObjectOutput>> {
+        self.op_head_object(req)
+    }
+    async fn delete_object(
+        &self,
+        req: S3Request<DeleteObjectInput>,
+    ) -> S3Result<S3Response<DeleteObjectOutput>> {
+        self.op_delete_object(req)
+    }
+    async fn delete_objects(
+        &self,
+        req: S3Request<DeleteObjectsInput>,
+    ) -> S3Result<S3Response<DeleteObjectsOutput>> {
+        self.op_delete_objects(req)
+    }
+    async fn copy_object(
+        &self,
+        req: S3Request<CopyObjectInput>,
+    ) -> S3Result<S3Response<CopyObjectOutput>> {
+        self.op_copy_object(req).await
+    }
+    async fn put_object_tagging(
+        &self,
+        req: S3Request<PutObjectTaggingInput>,
+    ) -> S3Result<S3Response<PutObjectTaggingOutput>> {
+        self.op_put_object_tagging(req)
+    }
+    async fn get_object_tagging(
+        &self,
+        req: S3Request<GetObjectTaggingInput>,
+    ) -> S3Result<S3Response<GetObjectTaggingOutput>> {
+        self.op_get_object_tagging(req)
+    }
+    async fn delete_object_tagging(
+        &self,
+        req: S3Request<DeleteObjectTaggingInput>,
+    ) -> S3Result<S3Response<DeleteObjectTaggingOutput>> {
+        self.op_delete_object_tagging(req)
+    }
+
+    // ---- listings ----
+    async fn list_objects(
+        &self,
+        req: S3Request<ListObjectsInput>,
+    ) -> S3Result<S3Response<ListObjectsOutput>> {
+        self.op_list_objects(req)
+    }
+    async fn list_objects_v2(
+        &self,
+        req: S3Request<ListObjectsV2Input>,
+    ) -> S3Result<S3Response<ListObjectsV2Output>> {
+        self.op_list_objects_v2(req)
+    }
+
+    // ---- multipart ----
+    async fn create_multipart_upload(
+        &self,
+        req: S3Request<CreateMultipartUploadInput>,
+    ) -> S3Result<S3Response<CreateMultipartUploadOutput>> {
+        self.op_create_multipart_upload(req)
+    }
+    async fn upload_part(
+        &self,
+        req: S3Request<UploadPartInput>,
+    ) -> S3Result<S3Response<UploadPartOutput>> {
+        self.op_upload_part(req).await
+    }
+    async fn upload_part_copy(
+        &self,
+        req: S3Request<UploadPartCopyInput>,
+    ) -> S3Result<S3Response<UploadPartCopyOutput>> {
+        self.op_upload_part_copy(req).await
+    }
+    async fn complete_multipart_upload(
+        &self,
+        req: S3Request<CompleteMultipartUploadInput>,
+    ) -> S3Result<S3Response<CompleteMultipartUploadOutput>> {
+        self.op_complete_multipart_upload(req).await
+    }
+    async fn abort_multipart_upload(
+        &self,
+        req: S3Request<AbortMultipartUploadInput>,
+    ) -> S3Result<S3Response<AbortMultipartUploadOutput>> {
+        self.op_abort_multipart_upload(req)
+    }
+    async fn list_multipart_uploads(
+        &self,
+        req: S3Request<ListMultipartUploadsInput>,
+    ) -> S3Result<S3Response<ListMultipartUploadsOutput>> {
+        self.op_list_multipart_uploads(req)
+    }
+    async fn list_parts(
+        &self,
+        req: S3Request<ListPartsInput>,
+    ) -> S3Result<S3Response<ListPartsOutput>> {
+        self.op_list_parts(req)
+    }
+}
+
+/// The operations (as named in the S3 model) that [`S3Backend`] implements.
+pub const OPERATIONS: &[&str] = &[
+    "AbortMultipartUpload",
+    "CompleteMultipartUpload",
+    "CopyObject",
+    "CreateBucket",
+    "CreateMultipartUpload",
+    "DeleteBucket",
+    "DeleteBucketTagging",
+    "DeleteObject",
+    "DeleteObjectTagging",
+    "DeleteObjects",
+    "GetBucketLocation",
+    "GetBucketTagging",
+    "GetObject",
+    "GetObjectTagging",
+    "HeadBucket",
+    "HeadObject",
+    "ListBuckets",
+    "ListMultipartUploads",
+    "ListObjects",
+    "ListObjectsV2",
+    "ListParts",
+    "PutBucketTagging",
+    "PutObject",
+    "PutObjectTagging",
+    "UploadPart",
+    "UploadPartCopy",
+];

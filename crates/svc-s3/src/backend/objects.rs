@@ -1,0 +1,778 @@
+//! Objects: put, get, head, delete (one and many), copy, tagging, conditional requests.
+
+use std::collections::BTreeMap;
+
+use nimbus_store::StoreError;
+use s3s::dto::*;
+use s3s::{S3Error, S3ErrorCode, S3Request, S3Response, S3Result};
+
+use super::buckets::{check_tag, to_tag_set, validate_tags};
+use super::{
+    S3Backend, TxError, invalid_argument, no_such_key, not_modified, precondition_failed, ts, ts_ms,
+};
+use crate::io::{self, BlobStream, store_error};
+use crate::records::{BucketRecord, ObjectHeaders, ObjectRecord, Tags, object_scope};
+
+const MAX_OBJECT_TAGS: usize = 10;
+/// User metadata (names + values of `x-amz-meta-*`) is limited to 2 KB.
+const MAX_METADATA_BYTES: usize = 2048;
+const DEFAULT_CONTENT_TYPE: &str = "binary/octet-stream";
+const STANDARD: &str = "STANDARD";
+
+/// What the request says about the object's stored headers.
+pub(super) struct HeaderInput {
+    pub content_type: Option<String>,
+    pub content_encoding: Option<String>,
+    pub content_disposition: Option<String>,
+    pub content_language: Option<String>,
+    pub cache_control: Option<String>,
+    pub expires: Option<Timestamp>,
+    pub website_redirect_location: Option<String>,
+    pub metadata: Option<Metadata>,
+    pub storage_class: Option<StorageClass>,
+}
+
+pub(super) fn object_headers(input: HeaderInput) -> S3Result<ObjectHeaders> {
+    let metadata: BTreeMap<String, String> = input
+        .metadata
+        .unwrap_or_default()
+        .into_iter()
+        .map(|(k, v)| (k.to_ascii_lowercase(), v))
+        .collect();
+    let size: usize = metadata.iter().map(|(k, v)| k.len() + v.len()).sum();
+    if size > MAX_METADATA_BYTES {
+        return Err(S3Error::with_message(
+            S3ErrorCode::MetadataTooLarge,
+            "Your metadata headers exceed the maximum allowed metadata size.",
+        ));
+    }
+    let storage_class = match input.storage_class {
+        Some(class) => Some(check_storage_class(class.as_str())?),
+        None => None,
+    };
+    Ok(ObjectHeaders {
+        content_type: input.content_type,
+        content_encoding: input.content_encoding,
+        content_disposition: input.content_disposition,
+        content_language: input.content_language,
+        cache_control: input.cache_control,
+        expires_ms: input.expires.as_ref().map(ts_ms),
+        website_redirect_location: input.website_redirect_location,
+        metadata,
+        storage_class,
+    })
+}
+
+fn check_storage_class(class: &str) -> S3Result<String> {
+    const KNOWN: &[&str] = &[
+        "STANDARD",
+        "REDUCED_REDUNDANCY",
+        "STANDARD_IA",
+        "ONEZONE_IA",
+        "INTELLIGENT_TIERING",
+        "GLACIER",
+        "DEEP_ARCHIVE",
+        "GLACIER_IR",
+        "OUTPOSTS",
+        "SNOW",
+        "EXPRESS_ONEZONE",
+    ];
+    if KNOWN.contains(&class) {
+        Ok(class.to_owned())
+    } else {
+        Err(S3Error::with_message(
+            S3ErrorCode::InvalidStorageClass,
+            "The storage class you specified is not valid",
+        ))
+    }
+}
+
+/// Parses `x-amz-tagging` (`k1=v1&k2=v2`, URL-encoded).
+pub(super) fn parse_tagging_header(header: Option<&str>) -> S3Result<Tags> {
+    let Some(header) = header.filter(|h| !h.is_empty()) else {
+        return Ok(Vec::new());
+    };
+    let mut tags: Tags = Vec::new();
+    for pair in header.split('&').filter(|p| !p.is_empty()) {
+        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+        let decode = |s: &str| {
+            percent_encoding::percent_decode_str(&s.replace('+', " "))
+                .decode_utf8()
+                .map(|c| c.into_owned())
+                .map_err(|_| S3Error::with_message(S3ErrorCode::InvalidArgument, "The header 'x-amz-tagging' shall be encoded as UTF-8 then URLEncoded URL query parameters without tag name duplicates."))
+        };
+        let (k, v) = (decode(k)?, decode(v)?);
+        check_tag(&k, &v)?;
+        if tags.iter().any(|(key, _)| *key == k) {
+            return Err(S3Error::with_message(
+                S3ErrorCode::InvalidArgument,
+                "The header 'x-amz-tagging' shall be encoded as UTF-8 then URLEncoded URL query parameters without tag name duplicates.",
+            ));
+        }
+        tags.push((k, v));
+    }
+    if tags.len() > MAX_OBJECT_TAGS {
+        return Err(S3Error::with_message(
+            S3ErrorCode::InvalidTag,
+            "Object tags cannot be greater than 10",
+        ));
+    }
+    Ok(tags)
+}
+
+fn etag_matches(cond: &ETagCondition, etag: &str) -> bool {
+    match cond {
+        ETagCondition::Any => true,
+        ETagCondition::ETag(e) => e.value() == etag,
+    }
+}
+
+/// Seconds precision, as HTTP dates carry.
+fn secs(ms: i64) -> i64 {
+    ms.div_euclid(1000)
+}
+
+fn ts_secs(t: &Timestamp) -> i64 {
+    secs(ts_ms(t))
+}
+
+pub(super) struct Conditions<'a> {
+    pub if_match: Option<&'a ETagCondition>,
+    pub if_none_match: Option<&'a ETagCondition>,
+    pub if_modified_since: Option<&'a Timestamp>,
+    pub if_unmodified_since: Option<&'a Timestamp>,
+}
+
+/// GET/HEAD preconditions with S3's precedence: If-Match (then If-Unmodified-Since only without
+/// it) → 412; If-None-Match (then If-Modified-Since only without it) → 304.
+fn check_read_conditions(c: &Conditions<'_>, obj: &ObjectRecord) -> S3Result<()> {
+    let modified = secs(obj.last_modified_ms);
+    match c.if_match {
+        Some(cond) => {
+            if !etag_matches(cond, &obj.etag) {
+                return Err(precondition_failed());
+            }
+        }
+        None => {
+            if c.if_unmodified_since.is_some_and(|t| modified > ts_secs(t)) {
+                return Err(precondition_failed());
+            }
+        }
+    }
+    match c.if_none_match {
+        Some(cond) => {
+            if etag_matches(cond, &obj.etag) {
+                return Err(not_modified());
+            }
+        }
+        None => {
+            if c.if_modified_since.is_some_and(|t| modified <= ts_secs(t)) {
+                return Err(not_modified());
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Copy-source preconditions: every failure is 412. If-Match true overrides a failing
+/// If-Unmodified-Since; If-None-Match false with If-Modified-Since true is still 412.
+pub(super) fn check_copy_conditions(c: &Conditions<'_>, obj: &ObjectRecord) -> S3Result<()> {
+    let modified = secs(obj.last_modified_ms);
+    match c.if_match {
+        Some(cond) if !etag_matches(cond, &obj.etag) => return Err(precondition_failed()),
+        Some(_) => {}
+        None => {
+            if c.if_unmodified_since.is_some_and(|t| modified > ts_secs(t)) {
+                return Err(precondition_failed());
+            }
+        }
+    }
+    match c.if_none_match {
+        Some(cond) if etag_matches(cond, &obj.etag) => return Err(precondition_failed()),
+        Some(_) => {}
+        None => {
+            if c.if_modified_since.is_some_and(|t| modified <= ts_secs(t)) {
+                return Err(precondition_failed());
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Parses `bytes=first-last` of `x-amz-copy-source-range` against the source size.
+pub(super) fn parse_copy_range(range: Option<&str>, size: u64) -> S3Result<(u64, u64)> {
+    let Some(range) = range else {
+        return Ok((0, size));
+    };
+    let bad = || {
+        invalid_argument(
+            "The x-amz-copy-source-range value must be of the form bytes=first-last where first and last are the zero-based offsets of the first and last bytes to copy",
+        )
+    };
+    let spec = range.strip_prefix("bytes=").ok_or_else(bad)?;
+    let (first, last) = spec.split_once('-').ok_or_else(bad)?;
+    let first: u64 = first.trim().parse().map_err(|_| bad())?;
+    let last: u64 = last.trim().parse().map_err(|_| bad())?;
+    if first > last {
+        return Err(bad());
+    }
+    if last >= size {
+        return Err(S3Error::with_message(
+            S3ErrorCode::InvalidRange,
+            "The requested range is not satisfiable",
+        ));
+    }
+    Ok((first, last - first + 1))
+}
+
+impl S3Backend {
+    /// The object record, if any.
+    pub(super) fn object(
+        &self,
+        bucket: &BucketRecord,
+        key: &str,
+    ) -> S3Result<Option<ObjectRecord>> {
+        self.store
+            .get::<ObjectRecord>(&object_scope(&bucket.id), key)
+            .map_err(store_error)
+    }
+
+    /// Commits `record` under `key` (after `check` approves what is there now) and deletes the
+    /// replaced body. On refusal the new blob is deleted.
+    pub(super) fn commit_object(
+        &self,
+        bucket: &BucketRecord,
+        key: &str,
+        record: &ObjectRecord,
+        check: impl FnOnce(Option<&ObjectRecord>) -> S3Result<()>,
+    ) -> S3Result<()> {
+        let scope = object_scope(&bucket.id);
+        let result = self.store.transaction(|txn| -> Result<_, TxError> {
+            let old = txn.get::<ObjectRecord>(&scope, key)?;
+            check(old.as_ref())?;
+            txn.put(&scope, key, record)?;
+            Ok(old)
+        });
+        match result {
+            Ok(old) => {
+                if let Some(old) = old
+                    && old.blob != record.blob
+                {
+                    self.delete_blobs([old.blob]);
+                }
+                Ok(())
+            }
+            Err(e) => {
+                self.delete_blobs([record.blob.clone()]);
+                Err(e.into())
+            }
+        }
+    }
+
+    pub(super) async fn op_put_object(
+        &self,
+        req: S3Request<PutObjectInput>,
+    ) -> S3Result<S3Response<PutObjectOutput>> {
+        let account = self.account(&req);
+        let mut input = req.input;
+        let bucket = self.bucket_for(&input.bucket, &account)?;
+        let headers = object_headers(HeaderInput {
+            content_type: input.content_type.take(),
+            content_encoding: input.content_encoding.take(),
+            content_disposition: input.content_disposition.take(),
+            content_language: input.content_language.take(),
+            cache_control: input.cache_control.take(),
+            expires: input.expires.take(),
+            website_redirect_location: input.website_redirect_location.take(),
+            metadata: input.metadata.take(),
+            storage_class: input.storage_class.take(),
+        })?;
+        let tags = parse_tagging_header(input.tagging.as_deref())?;
+        // Fail fast before reading the body; checked again atomically at commit.
+        let if_none_match = input.if_none_match.take();
+        let if_match = input.if_match.take();
+        if if_none_match.is_some() || if_match.is_some() {
+            let current = self.object(&bucket, &input.key)?;
+            check_write_conditions(if_match.as_ref(), if_none_match.as_ref(), current.as_ref())?;
+        }
+        let declared = input.content_length.and_then(|n| u64::try_from(n).ok());
+        let written = io::write_body(&self.store, input.body.take(), declared).await?;
+        if let Some(md5) = &input.content_md5 {
+            use base64::Engine;
+            let given = base64::engine::general_purpose::STANDARD
+                .decode(md5.as_bytes())
+                .ok();
+            match given {
+                Some(given) if given.len() == 16 => {
+                    if given != written.md5 {
+                        self.delete_blobs([written.id.clone()]);
+                        return Err(S3Error::with_message(
+                            S3ErrorCode::BadDigest,
+                            "The Content-MD5 you specified did not match what we received.",
+                        ));
+                    }
+                }
+                _ => {
+                    self.delete_blobs([written.id.clone()]);
+                    return Err(S3Error::with_message(
+                        S3ErrorCode::InvalidDigest,
+                        "The Content-MD5 you specified was invalid.",
+                    ));
+                }
+            }
+        }
+        let etag = written.md5_hex();
+        let record = ObjectRecord {
+            blob: written.id,
+            size: written.size,
+            etag: etag.clone(),
+            last_modified_ms: self.now_ms(),
+            headers,
+            tags,
+            parts: None,
+        };
+        self.commit_object(&bucket, &input.key, &record, |current| {
+            check_write_conditions(if_match.as_ref(), if_none_match.as_ref(), current)
+        })?;
+        Ok(S3Response::new(PutObjectOutput {
+            e_tag: Some(ETag::Strong(etag)),
+            size: i64::try_from(record.size).ok(),
+            ..Default::default()
+        }))
+    }
+
+    /// Reads the record and opens its blob; retries if an overwrite removed the blob between
+    /// the two steps.
+    fn open_object(
+        &self,
+        bucket: &BucketRecord,
+        key: &str,
+    ) -> S3Result<(ObjectRecord, std::fs::File)> {
+        for _ in 0..3 {
+            let obj = self.object(bucket, key)?.ok_or_else(no_such_key)?;
+            match self.store.blobs().open(&obj.blob) {
+                Ok(file) => return Ok((obj, file)),
+                Err(StoreError::BlobNotFound(_)) => continue,
+                Err(e) => return Err(store_error(e)),
+            }
+        }
+        Err(io::internal(
+            "opening object",
+            format!("body of {key:?} keeps disappearing"),
+        ))
+    }
+
+    pub(super) fn op_get_object(
+        &self,
+        req: S3Request<GetObjectInput>,
+    ) -> S3Result<S3Response<GetObjectOutput>> {
+        let account = self.account(&req);
+        let input = req.input;
+        let bucket = self.bucket_for(&input.bucket, &account)?;
+        let (obj, file) = self.open_object(&bucket, &input.key)?;
+        check_read_conditions(
+            &Conditions {
+                if_match: input.if_match.as_ref(),
+                if_none_match: input.if_none_match.as_ref(),
+                if_modified_since: input.if_modified_since.as_ref(),
+                if_unmodified_since: input.if_unmodified_since.as_ref(),
+            },
+            &obj,
+        )?;
+        let (start, len, content_range) = match input.range {
+            Some(range) => {
+                let r = range.check(obj.size).map_err(|_| {
+                    S3Error::with_message(
+                        S3ErrorCode::InvalidRange,
+                        "The requested range is not satisfiable",
+                    )
+                })?;
+                let header = format!("bytes {}-{}/{}", r.start, r.end - 1, obj.size);
+                (r.start, r.end - r.start, Some(header))
+            }
+            None => (0, obj.size, None),
+        };
+        let body = BlobStream::new(file, start, len).into_blob();
+        let h = &obj.headers;
+        let out = GetObjectOutput {
+            body: Some(body),
+            accept_ranges: Some("bytes".to_owned()),
+            content_length: i64::try_from(len).ok(),
+            content_range,
+            content_type: Some(
+                h.content_type
+                    .clone()
+                    .unwrap_or_else(|| DEFAULT_CONTENT_TYPE.to_owned()),
+            ),
+            content_encoding: h.content_encoding.clone(),
+            content_disposition: h.content_disposition.clone(),
+            content_language: h.content_language.clone(),
+            cache_control: h.cache_control.clone(),
+            expires: h.expires_ms.map(ts),
+            website_redirect_location: h.website_redirect_location.clone(),
+            e_tag: Some(ETag::Strong(obj.etag.clone())),
+            last_modified: Some(ts(obj.last_modified_ms)),
+            metadata: (!h.metadata.is_empty()).then(|| h.metadata.clone().into_iter().collect()),
+            storage_class: reported_class(h.storage_class.as_deref()),
+            tag_count: (!obj.tags.is_empty()).then_some(obj.tags.len() as i32),
+            parts_count: input.part_number.and(obj.parts.map(|p| p as i32)),
+            ..Default::default()
+        };
+        // response-content-type & co. are applied by s3s on top of these headers.
+        Ok(S3Response::new(out))
+    }
+
+    pub(super) fn op_head_object(
+        &self,
+        req: S3Request<HeadObjectInput>,
+    ) -> S3Result<S3Response<HeadObjectOutput>> {
+        let account = self.account(&req);
+        let input = req.input;
+        let bucket = self.bucket_for(&input.bucket, &account)?;
+        let obj = self.object(&bucket, &input.key)?.ok_or_else(no_such_key)?;
+        check_read_conditions(
+            &Conditions {
+                if_match: input.if_match.as_ref(),
+                if_none_match: input.if_none_match.as_ref(),
+                if_modified_since: input.if_modified_since.as_ref(),
+                if_unmodified_since: input.if_unmodified_since.as_ref(),
+            },
+            &obj,
+        )?;
+        let (len, content_range) = match input.range {
+            Some(range) => {
+                let r = range.check(obj.size).map_err(|_| {
+                    S3Error::with_message(
+                        S3ErrorCode::InvalidRange,
+                        "The requested range is not satisfiable",
+                    )
+                })?;
+                (
+                    r.end - r.start,
+                    Some(format!("bytes {}-{}/{}", r.start, r.end - 1, obj.size)),
+                )
+            }
+            None => (obj.size, None),
+        };
+        let h = obj.headers;
+        let out = HeadObjectOutput {
+            accept_ranges: Some("bytes".to_owned()),
+            content_length: i64::try_from(len).ok(),
+            content_range,
+            content_type: input
+                .response_content_type
+                .or(h.content_type)
+                .or_else(|| Some(DEFAULT_CONTENT_TYPE.to_owned())),
+            content_encoding: input.response_content_encoding.or(h.content_encoding),
+            content_disposition: input.response_content_disposition.or(h.content_disposition),
+            content_language: input.response_content_language.or(h.content_language),
+            cache_control: input.response_cache_control.or(h.cache_control),
+            expires: input.response_expires.or(h.expires_ms.map(ts)),
+            website_redirect_location: h.website_redirect_location,
+            e_tag: Some(ETag::Strong(obj.etag)),
+            last_modified: Some(ts(obj.last_modified_ms)),
+            metadata: (!h.metadata.is_empty()).then(|| h.metadata.into_iter().collect()),
+            storage_class: reported_class(h.storage_class.as_deref()),
+            parts_count: input.part_number.and(obj.parts.map(|p| p as i32)),
+            ..Default::default()
+        };
+        Ok(S3Response::new(out))
+    }
+
+    pub(super) fn op_delete_object(
+        &self,
+        req: S3Request<DeleteObjectInput>,
+    ) -> S3Result<S3Response<DeleteObjectOutput>> {
+        let account = self.account(&req);
+        let bucket = self.bucket_for(&req.input.bucket, &account)?;
+        let if_match = req.input.if_match.clone();
+        self.remove_object(&bucket, &req.input.key, |current| {
+            match (&if_match, current) {
+                (Some(_), None) => Err(no_such_key()),
+                (Some(cond), Some(obj)) if !etag_matches(cond, &obj.etag) => {
+                    Err(precondition_failed())
+                }
+                _ => Ok(()),
+            }
+        })?;
+        Ok(S3Response::new(DeleteObjectOutput::default()))
+    }
+
+    /// Deletes the key if present (deleting nothing is success, as on S3).
+    fn remove_object(
+        &self,
+        bucket: &BucketRecord,
+        key: &str,
+        check: impl FnOnce(Option<&ObjectRecord>) -> S3Result<()>,
+    ) -> S3Result<()> {
+        let scope = object_scope(&bucket.id);
+        let old = self.store.transaction(|txn| -> Result<_, TxError> {
+            let old = txn.get::<ObjectRecord>(&scope, key)?;
+            check(old.as_ref())?;
+            if old.is_some() {
+                txn.delete::<ObjectRecord>(&scope, key)?;
+            }
+            Ok(old)
+        })?;
+        if let Some(old) = old {
+            self.delete_blobs([old.blob]);
+        }
+        Ok(())
+    }
+
+    pub(super) fn op_delete_objects(
+        &self,
+        req: S3Request<DeleteObjectsInput>,
+    ) -> S3Result<S3Response<DeleteObjectsOutput>> {
+        let account = self.account(&req);
+        let bucket = self.bucket_for(&req.input.bucket, &account)?;
+        let delete = req.input.delete;
+        if delete.objects.len() > 1000 {
+            return Err(S3Error::with_message(
+                S3ErrorCode::MalformedXML,
+                "The XML you provided was not well-formed or did not validate against our published schema",
+            ));
+        }
+        let quiet = delete.quiet.unwrap_or(false);
+        let mut deleted = Vec::new();
+        let mut errors = Vec::new();
+        for ident in delete.objects {
+            let key = ident.key;
+            let result =
+                self.remove_object(&bucket, &key, |current| match (&ident.e_tag, current) {
+                    (Some(etag), Some(obj)) if etag.value() != obj.etag => {
+                        Err(precondition_failed())
+                    }
+                    _ => Ok(()),
+                });
+            match result {
+                Ok(()) => {
+                    if !quiet {
+                        deleted.push(DeletedObject {
+                            key: Some(key),
+                            ..Default::default()
+                        });
+                    }
+                }
+                Err(e) => errors.push(Error {
+                    code: Some(e.code().as_str().to_owned()),
+                    message: e.message().map(str::to_owned),
+                    key: Some(key),
+                    version_id: None,
+                }),
+            }
+        }
+        Ok(S3Response::new(DeleteObjectsOutput {
+            deleted: Some(deleted),
+            errors: Some(errors),
+            request_charged: None,
+        }))
+    }
+
+    /// The source object of a copy, with the caller's access to its bucket checked.
+    pub(super) fn copy_source(
+        &self,
+        source: &CopySource,
+        account: &str,
+    ) -> S3Result<(BucketRecord, String, ObjectRecord)> {
+        let CopySource::Bucket {
+            bucket,
+            key,
+            version_id,
+        } = source
+        else {
+            return Err(S3Error::with_message(
+                S3ErrorCode::NotImplemented,
+                "Copying from access points or outposts is not implemented",
+            ));
+        };
+        if version_id.as_deref().is_some_and(|v| v != "null") {
+            return Err(S3Error::with_message(
+                S3ErrorCode::NoSuchVersion,
+                "The specified version does not exist.",
+            ));
+        }
+        let bucket = self.bucket_for(bucket, account)?;
+        let obj = self.object(&bucket, key)?.ok_or_else(no_such_key)?;
+        Ok((bucket, key.to_string(), obj))
+    }
+
+    pub(super) async fn op_copy_object(
+        &self,
+        req: S3Request<CopyObjectInput>,
+    ) -> S3Result<S3Response<CopyObjectOutput>> {
+        let account = self.account(&req);
+        let mut input = req.input;
+        let dest_bucket = self.bucket_for(&input.bucket, &account)?;
+        let (src_bucket, src_key, src) = self.copy_source(&input.copy_source, &account)?;
+        check_copy_conditions(
+            &Conditions {
+                if_match: input.copy_source_if_match.as_ref(),
+                if_none_match: input.copy_source_if_none_match.as_ref(),
+                if_modified_since: input.copy_source_if_modified_since.as_ref(),
+                if_unmodified_since: input.copy_source_if_unmodified_since.as_ref(),
+            },
+            &src,
+        )?;
+        let replace_metadata = match input.metadata_directive.as_ref().map(|d| d.as_str()) {
+            None | Some("COPY") => false,
+            Some("REPLACE") => true,
+            Some(_) => return Err(invalid_argument("Unknown metadata directive.")),
+        };
+        let replace_tags = match input.tagging_directive.as_ref().map(|d| d.as_str()) {
+            None | Some("COPY") => false,
+            Some("REPLACE") => true,
+            Some(_) => return Err(invalid_argument("Unknown tagging directive.")),
+        };
+        let same_object = src_bucket.id == dest_bucket.id && src_key == input.key;
+        if same_object
+            && !replace_metadata
+            && input.storage_class.is_none()
+            && input.website_redirect_location.is_none()
+            && input.server_side_encryption.is_none()
+        {
+            return Err(S3Error::with_message(
+                S3ErrorCode::InvalidRequest,
+                "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.",
+            ));
+        }
+        let mut headers = if replace_metadata {
+            object_headers(HeaderInput {
+                content_type: input.content_type.take(),
+                content_encoding: input.content_encoding.take(),
+                content_disposition: input.content_disposition.take(),
+                content_language: input.content_language.take(),
+                cache_control: input.cache_control.take(),
+                expires: input.expires.take(),
+                website_redirect_location: input.website_redirect_location.take(),
+                metadata: input.metadata.take(),
+                storage_class: input.storage_class.take(),
+            })?
+        } else {
+            let mut h = src.headers.clone();
+            if let Some(loc) = input.website_redirect_location.take() {
+                h.website_redirect_location = Some(loc);
+            }
+            h
+        };
+        if let Some(class) = input.storage_class.take() {
+            headers.storage_class = Some(check_storage_class(class.as_str())?);
+        } else if !replace_metadata {
+            // The storage class is not copied: the destination gets the request's (STANDARD).
+            headers.storage_class = None;
+        }
+        let tags = if replace_tags {
+            parse_tagging_header(input.tagging.as_deref())?
+        } else {
+            src.tags.clone()
+        };
+        let written = io::concat(&self.store, vec![(src.blob.clone(), 0, src.size)]).await?;
+        let record = ObjectRecord {
+            blob: written.id.clone(),
+            size: written.size,
+            etag: written.md5_hex(),
+            last_modified_ms: self.now_ms(),
+            headers,
+            tags,
+            parts: None,
+        };
+        self.commit_object(&dest_bucket, &input.key, &record, |_| Ok(()))?;
+        Ok(S3Response::new(CopyObjectOutput {
+            copy_object_result: Some(CopyObjectResult {
+                e_tag: Some(ETag::Strong(record.etag.clone())),
+                last_modified: Some(ts(record.last_modified_ms)),
+                ..Default::default()
+            }),
+            ..Default::default()
+        }))
+    }
+
+    pub(super) fn op_put_object_tagging(
+        &self,
+        req: S3Request<PutObjectTaggingInput>,
+    ) -> S3Result<S3Response<PutObjectTaggingOutput>> {
+        let account = self.account(&req);
+        let bucket = self.bucket_for(&req.input.bucket, &account)?;
+        let tags = validate_tags(&req.input.tagging.tag_set, MAX_OBJECT_TAGS)?;
+        self.update_object(&bucket, &req.input.key, |obj| obj.tags = tags)?;
+        Ok(S3Response::new(PutObjectTaggingOutput::default()))
+    }
+
+    pub(super) fn op_get_object_tagging(
+        &self,
+        req: S3Request<GetObjectTaggingInput>,
+    ) -> S3Result<S3Response<GetObjectTaggingOutput>> {
+        let account = self.account(&req);
+        let bucket = self.bucket_for(&req.input.bucket, &account)?;
+        let obj = self
+            .object(&bucket, &req.input.key)?
+            .ok_or_else(no_such_key)?;
+        Ok(S3Response::new(GetObjectTaggingOutput {
+            tag_set: to_tag_set(&obj.tags),
+            version_id: None,
+        }))
+    }
+
+    pub(super) fn op_delete_object_tagging(
+        &self,
+        req: S3Request<DeleteObjectTaggingInput>,
+    ) -> S3Result<S3Response<DeleteObjectTaggingOutput>> {
+        let account = self.account(&req);
+        let bucket = self.bucket_for(&req.input.bucket, &account)?;
+        self.update_object(&bucket, &req.input.key, |obj| obj.tags.clear())?;
+        Ok(S3Response::new(DeleteObjectTaggingOutput::default()))
+    }
+
+    fn update_object(
+        &self,
+        bucket: &BucketRecord,
+        key: &str,
+        change: impl FnOnce(&mut ObjectRecord),
+    ) -> S3Result<()> {
+        let scope = object_scope(&bucket.id);
+        self.store.transaction(|txn| -> Result<(), TxError> {
+            let mut obj = txn
+                .get::<ObjectRecord>(&scope, key)?
+                .ok_or_else(no_such_key)?;
+            change(&mut obj);
+            txn.put(&scope, key, &obj)?;
+            Ok(())
+        })?;
+        Ok(())
+    }
+}
+
+/// PUT's `If-None-Match: *` (412 if the key exists) and `If-Match` (404 if it does not,
+/// 412 if its ETag differs).
+fn check_write_conditions(
+    if_match: Option<&ETagCondition>,
+    if_none_match: Option<&ETagCondition>,
+    current: Option<&ObjectRecord>,
+) -> S3Result<()> {
+    if let Some(cond) = if_none_match {
+        if !cond.is_any() {
+            return Err(S3Error::with_message(
+                S3ErrorCode::NotImplemented,
+                "A header you provided implies functionality that is not implemented",
+            ));
+        }
+        if current.is_some() {
+            return Err(precondition_failed());
+        }
+    }
+    if let Some(cond) = if_match {
+        match current {
+            None => return Err(no_such_key()),
+            Some(obj) if !etag_matches(cond, &obj.etag) => return Err(precondition_failed()),
+            Some(_) => {}
+        }
+    }
+    Ok(())
+}
+
+/// S3 reports `x-amz-storage-class` for every class but STANDARD.
+fn reported_class(class: Option<&str>) -> Option<StorageClass> {
+    class
+        .filter(|c| *c != STANDARD)
+        .map(|c| StorageClass::from(c.to_owned()))
+}
