@@ -15,6 +15,7 @@ import urllib.request
 import uuid
 
 import boto3
+import botocore.exceptions
 import botocore.config
 import pytest
 
@@ -143,3 +144,17 @@ def data_dir():
 def unique():
     """A unique name suffix, so tests sharing one Nimbus never collide."""
     return uuid.uuid4().hex[:10]
+
+
+def error_of(call, *args, **kwargs):
+    """(code, HTTP status, message) of a call that must fail."""
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        call(*args, **kwargs)
+    r = e.value.response
+    return r["Error"]["Code"], r["ResponseMetadata"]["HTTPStatusCode"], r["Error"].get("Message", "")
+
+
+def code_of(call, *args, **kwargs):
+    """(code, HTTP status) of a call that must fail."""
+    code, status, _ = error_of(call, *args, **kwargs)
+    return code, status

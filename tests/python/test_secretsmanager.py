@@ -12,24 +12,13 @@ import uuid
 import botocore.exceptions
 import pytest
 
+from conftest import code_of, error_of
+
 ACCOUNT = "000000000000"
 REGION = "us-east-1"
 ARN_RE = r"arn:aws:secretsmanager:us-east-1:000000000000:secret:{name}-[A-Za-z0-9]{{6}}"
 PUNCTUATION = "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~"
 DAY = 86400
-
-
-def error_of(call, *args, **kwargs):
-    """(code, HTTP status, message) of a call that must fail."""
-    with pytest.raises(botocore.exceptions.ClientError) as e:
-        call(*args, **kwargs)
-    r = e.value.response
-    return r["Error"]["Code"], r["ResponseMetadata"]["HTTPStatusCode"], r["Error"].get("Message", "")
-
-
-def code_of(call, *args, **kwargs):
-    code, status, _ = error_of(call, *args, **kwargs)
-    return code, status
 
 
 @pytest.fixture(scope="module")

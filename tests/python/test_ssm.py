@@ -9,21 +9,10 @@ import uuid
 import botocore.exceptions
 import pytest
 
+from conftest import code_of, error_of
+
 ACCOUNT = "000000000000"
 REGION = "us-east-1"
-
-
-def error_of(call, *args, **kwargs):
-    """(code, HTTP status, message) of a call that must fail."""
-    with pytest.raises(botocore.exceptions.ClientError) as e:
-        call(*args, **kwargs)
-    r = e.value.response
-    return r["Error"]["Code"], r["ResponseMetadata"]["HTTPStatusCode"], r["Error"].get("Message", "")
-
-
-def code_of(call, *args, **kwargs):
-    code, status, _ = error_of(call, *args, **kwargs)
-    return code, status
 
 
 @pytest.fixture(scope="module")
