@@ -1,6 +1,7 @@
 //! `nimbus`: a local AWS cloud in one binary.
 
 mod cli;
+mod s3;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -8,7 +9,7 @@ use std::time::Duration;
 use anyhow::Context;
 use clap::Parser;
 use nimbus_core::{Clock, Service};
-use nimbus_server::{Config, Credentials, Nimbus};
+use nimbus_server::{AuthMode, Config, Credentials, Nimbus, ServiceSet};
 use nimbus_store::Store;
 
 use cli::{Cli, Command, ServeArgs};
@@ -24,7 +25,7 @@ fn main() -> anyhow::Result<()> {
 fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let started = std::time::Instant::now();
     tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_new(&args.log).context("--log is not a valid filter")?)
+        .with_env_filter(tracing_subscriber::EnvFilter::try_new(log_filter(&args.log)).context("--log is not a valid filter")?)
         .with_writer(std::io::stderr)
         .init();
     let store = if args.ephemeral {
@@ -44,7 +45,8 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
         auth_mode: args.auth.into(),
         max_body_bytes: args.max_body_mib * 1024 * 1024,
     };
-    let nimbus = Nimbus::new(config, store.clone(), clock.clone(), credentials.clone(), build_services(&store, &clock, &credentials));
+    let services = build_services(&store, &clock, &credentials, &config);
+    let nimbus = Nimbus::new(config, store.clone(), clock.clone(), credentials.clone(), services);
 
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async move {
@@ -64,13 +66,28 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// s3s logs every client error (a 404, a bad signature) at ERROR level; Nimbus's access log
+/// already records those, so s3s stays quiet unless the filter names it.
+fn log_filter(filter: &str) -> String {
+    if filter.contains("s3s") { filter.to_owned() } else { format!("{filter},s3s=off") }
+}
+
 /// Every service Nimbus serves, wired to the shared store, clock and credentials.
-fn build_services(store: &Store, clock: &Clock, credentials: &Arc<Credentials>) -> Vec<Arc<dyn Service>> {
-    vec![
+fn build_services(store: &Store, clock: &Clock, credentials: &Arc<Credentials>, config: &Config) -> ServiceSet {
+    let services: Vec<Arc<dyn Service>> = vec![
         Arc::new(nimbus_svc_sts::Sts::new(store.clone(), clock.clone(), credentials.clone())),
         Arc::new(nimbus_svc_secretsmanager::SecretsManager::new(store.clone(), clock.clone())),
         Arc::new(nimbus_svc_ssm::Ssm::new(store.clone(), clock.clone())),
-    ]
+    ];
+    let s3 = Arc::new(s3::S3(Arc::new(nimbus_svc_s3::S3Front::with_defaults(
+        store.clone(),
+        clock.clone(),
+        credentials.clone(),
+        config.auth_mode == AuthMode::Strict,
+        &config.account_id,
+        &config.default_region,
+    ))));
+    ServiceSet { services, http_services: vec![s3.clone()], sweepers: vec![s3] }
 }
 
 /// `nimbus services`: per service, the operations implemented out of the model's total.
@@ -81,10 +98,11 @@ fn services(json: bool) -> anyhow::Result<()> {
     let config = Config {
         default_region: nimbus_core::DEFAULT_REGION.into(),
         account_id: nimbus_core::DEFAULT_ACCOUNT_ID.into(),
-        auth_mode: nimbus_server::AuthMode::Default,
+        auth_mode: AuthMode::Default,
         max_body_bytes: 0,
     };
-    let nimbus = Nimbus::new(config, store.clone(), clock.clone(), credentials.clone(), build_services(&store, &clock, &credentials));
+    let services = build_services(&store, &clock, &credentials, &config);
+    let nimbus = Nimbus::new(config, store.clone(), clock.clone(), credentials.clone(), services);
     let coverage = nimbus_server::admin::coverage(&nimbus);
     if json {
         println!("{}", serde_json::to_string_pretty(&coverage)?);

@@ -10,6 +10,16 @@ use serde_json::{Value, json};
 
 use crate::Nimbus;
 
+/// Whether a path is Nimbus's or LocalStack's own (never a service's, S3 included).
+pub fn is_admin_path(path: &str) -> bool {
+    path.starts_with("/_nimbus") || path.starts_with("/_localstack") || path.trim_end_matches('/') == "/health"
+}
+
+/// Whether the request moves Nimbus's clock (the sweepers then run before the answer).
+pub fn moves_clock(req: &HttpRequest) -> bool {
+    req.method == Method::POST && req.path.trim_end_matches('/') == "/_nimbus/clock"
+}
+
 /// Answers an admin path, or `None` when the path is not one.
 pub fn handle(nimbus: &Arc<Nimbus>, req: &HttpRequest) -> Option<HttpResponse> {
     let path = req.path.trim_end_matches('/');
@@ -30,7 +40,7 @@ pub fn handle(nimbus: &Arc<Nimbus>, req: &HttpRequest) -> Option<HttpResponse> {
 
 fn health(nimbus: &Nimbus) -> Value {
     let services: serde_json::Map<String, Value> =
-        nimbus.services().map(|s| (s.model_name().to_owned(), json!("running"))).collect();
+        nimbus.served_names().into_iter().map(|name| (name.to_owned(), json!("running"))).collect();
     json!({
         "status": "running",
         "version": env!("CARGO_PKG_VERSION"),
@@ -44,7 +54,7 @@ fn localstack_health(nimbus: &Nimbus) -> Value {
     let services: serde_json::Map<String, Value> = nimbus_model::index()
         .iter()
         .map(|s| {
-            let state = if nimbus.service(&s.name).is_some() { "running" } else { "disabled" };
+            let state = if nimbus.serves(&s.name) { "running" } else { "disabled" };
             (localstack_name(&s.name).to_owned(), json!(state))
         })
         .collect();
@@ -65,7 +75,7 @@ pub fn coverage(nimbus: &Nimbus) -> Value {
     let services: serde_json::Map<String, Value> = nimbus_model::index()
         .iter()
         .map(|s| {
-            let implemented: Vec<&str> = nimbus.service(&s.name).map(|svc| svc.operations().to_vec()).unwrap_or_default();
+            let implemented: Vec<&str> = nimbus.implemented_operations(&s.name);
             let missing: Vec<&str> =
                 s.operations.iter().map(|o| o.name.as_str()).filter(|o| !implemented.contains(o)).collect();
             let entry = json!({

@@ -195,7 +195,7 @@ fn header<'r>(req: &'r HttpRequest, name: &str) -> Option<&'r str> {
     req.headers.get(name)?.to_str().ok()
 }
 
-fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {
+pub(crate) fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {
     panic
         .downcast_ref::<&str>()
         .map(|s| (*s).to_owned())

@@ -1,8 +1,10 @@
 //! The HTTP front of Nimbus: one listener for every service.
 //!
 //! ```text
-//! TCP ── hyper ──> handle(): request id, body, admin paths, access log
-//!                    └─ dispatch::handle_aws(): classify → SigV4 → codec → Service::call → codec
+//! TCP ── hyper ──> handle(): admin paths, access log
+//!                    ├─ s3_route::is_s3 (request line + headers) ─> HttpService::handle (body unread)
+//!                    └─ body read (size-limited) ─> dispatch::handle_aws():
+//!                         classify → SigV4 → codec → Service::call → codec
 //! ```
 //! A panic inside a service becomes that request's 500 `InternalFailure` (see dispatch.rs); the
 //! server keeps serving.
@@ -11,14 +13,18 @@ pub mod admin;
 pub mod classify;
 pub mod credentials;
 pub mod dispatch;
+pub mod http_service;
+pub mod s3_route;
 
 use std::collections::HashMap;
 use std::convert::Infallible;
 use std::net::SocketAddr;
+use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
+use futures::FutureExt;
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
 use nimbus_core::{Clock, Service};
@@ -27,6 +33,7 @@ use nimbus_store::Store;
 use tokio::net::TcpListener;
 
 pub use credentials::Credentials;
+pub use http_service::{BoxError, HttpService, ResponseBody, Sweeper};
 
 /// The store setting that keeps Nimbus's clock offset across restarts.
 pub const CLOCK_OFFSET_SETTING: &str = "clock.offset_ms";
@@ -55,17 +62,65 @@ pub struct Nimbus {
     pub clock: Clock,
     pub credentials: Arc<Credentials>,
     services: HashMap<&'static str, Arc<dyn Service>>,
+    http_services: HashMap<&'static str, Arc<dyn HttpService>>,
+    sweepers: Vec<Arc<dyn Sweeper>>,
     started: Instant,
 }
 
+/// What a Nimbus serves: codec-driven services, raw-HTTP services (S3) and clock-driven sweepers.
+#[derive(Default)]
+pub struct ServiceSet {
+    pub services: Vec<Arc<dyn Service>>,
+    pub http_services: Vec<Arc<dyn HttpService>>,
+    pub sweepers: Vec<Arc<dyn Sweeper>>,
+}
+
+/// How often the sweepers run on their own (wall time).
+const SWEEP_INTERVAL: Duration = Duration::from_secs(60);
+
 impl Nimbus {
-    pub fn new(config: Config, store: Store, clock: Clock, credentials: Arc<Credentials>, services: Vec<Arc<dyn Service>>) -> Arc<Self> {
-        let services = services.into_iter().map(|s| (s.model_name(), s)).collect();
-        Arc::new(Nimbus { config, store, clock, credentials, services, started: Instant::now() })
+    pub fn new(config: Config, store: Store, clock: Clock, credentials: Arc<Credentials>, set: ServiceSet) -> Arc<Self> {
+        let services = set.services.into_iter().map(|s| (s.model_name(), s)).collect();
+        let http_services = set.http_services.into_iter().map(|s| (s.model_name(), s)).collect();
+        Arc::new(Nimbus { config, store, clock, credentials, services, http_services, sweepers: set.sweepers, started: Instant::now() })
     }
 
     pub fn service(&self, model_name: &str) -> Option<&Arc<dyn Service>> {
         self.services.get(model_name)
+    }
+
+    pub fn http_service(&self, model_name: &str) -> Option<&Arc<dyn HttpService>> {
+        self.http_services.get(model_name)
+    }
+
+    /// Whether a service of this model name is served, either way.
+    pub fn serves(&self, model_name: &str) -> bool {
+        self.services.contains_key(model_name) || self.http_services.contains_key(model_name)
+    }
+
+    /// The implemented operations of a served service (empty when not served).
+    pub fn implemented_operations(&self, model_name: &str) -> Vec<&'static str> {
+        match (self.services.get(model_name), self.http_services.get(model_name)) {
+            (Some(s), _) => s.operations().to_vec(),
+            (None, Some(s)) => s.operations(),
+            (None, None) => Vec::new(),
+        }
+    }
+
+    /// Model names of everything served, sorted.
+    pub fn served_names(&self) -> Vec<&'static str> {
+        let mut names: Vec<&'static str> = self.services.keys().chain(self.http_services.keys()).copied().collect();
+        names.sort_unstable();
+        names
+    }
+
+    /// Runs every sweeper once; a panicking sweeper is logged and the others still run.
+    pub async fn run_sweepers(&self) {
+        for sweeper in &self.sweepers {
+            if let Err(panic) = AssertUnwindSafe(sweeper.sweep()).catch_unwind().await {
+                tracing::error!(sweeper = sweeper.name(), "sweeper panicked: {}", dispatch::panic_message(&panic));
+            }
+        }
     }
 
     pub fn services(&self) -> impl Iterator<Item = &Arc<dyn Service>> {
@@ -81,8 +136,14 @@ pub async fn serve(nimbus: Arc<Nimbus>, listener: TcpListener, shutdown: impl Fu
     let builder = hyper_util::server::conn::auto::Builder::new(hyper_util::rt::TokioExecutor::new());
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     let mut shutdown = std::pin::pin!(shutdown);
+    let mut sweep_timer = tokio::time::interval_at(tokio::time::Instant::now() + SWEEP_INTERVAL, SWEEP_INTERVAL);
+    sweep_timer.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tokio::select! {
+            _ = sweep_timer.tick() => {
+                let nimbus = nimbus.clone();
+                tokio::spawn(async move { nimbus.run_sweepers().await });
+            }
             accepted = listener.accept() => {
                 let (stream, peer) = match accepted {
                     Ok(conn) => conn,
@@ -116,8 +177,32 @@ pub async fn serve(nimbus: Arc<Nimbus>, listener: TcpListener, shutdown: impl Fu
     }
 }
 
-async fn handle(nimbus: Arc<Nimbus>, req: http::Request<Incoming>, peer: SocketAddr) -> http::Response<Full<Bytes>> {
+async fn handle(nimbus: Arc<Nimbus>, req: http::Request<Incoming>, peer: SocketAddr) -> http::Response<ResponseBody> {
     let started = Instant::now();
+    if !admin::is_admin_path(req.uri().path())
+        && let Some(s3) = nimbus.http_service(s3_route::S3)
+        && s3_route::is_s3(&req)
+    {
+        let (method, path) = (req.method().clone(), req.uri().path().to_owned());
+        let response = match AssertUnwindSafe(s3.handle(req)).catch_unwind().await {
+            Ok(response) => response,
+            Err(panic) => {
+                tracing::error!(service = "s3", "panic while serving: {}", dispatch::panic_message(&panic));
+                s3_route::internal_error()
+            }
+        };
+        let request_id = response.headers().get("x-amz-request-id").and_then(|v| v.to_str().ok()).unwrap_or("-");
+        tracing::info!(
+            target: "nimbus::access",
+            request_id,
+            service = "s3",
+            operation = "-",
+            status = response.status().as_u16(),
+            micros = started.elapsed().as_micros() as u64,
+            "{method} {path}"
+        );
+        return response;
+    }
     let request_id = nimbus_core::ids::request_id();
     let (parts, body) = req.into_parts();
     let body = match Limited::new(body, nimbus.config.max_body_bytes).collect().await {
@@ -136,7 +221,12 @@ async fn handle(nimbus: Arc<Nimbus>, req: http::Request<Incoming>, peer: SocketA
     };
     let (method, path) = (req.method.clone(), req.path.clone());
     let outcome = match admin::handle(&nimbus, &req) {
-        Some(response) => dispatch::Outcome { response, service: Some("nimbus".into()), operation: None },
+        Some(response) => {
+            if admin::moves_clock(&req) && response.status.is_success() {
+                nimbus.run_sweepers().await;
+            }
+            dispatch::Outcome { response, service: Some("nimbus".into()), operation: None }
+        }
         None => dispatch::handle_aws(&nimbus, req, &request_id, Some(peer.ip())).await,
     };
     tracing::info!(
@@ -151,15 +241,20 @@ async fn handle(nimbus: Arc<Nimbus>, req: http::Request<Incoming>, peer: SocketA
     into_hyper(outcome.response)
 }
 
-fn into_hyper(response: HttpResponse) -> http::Response<Full<Bytes>> {
-    let mut out = http::Response::new(Full::new(response.body));
+fn into_hyper(response: HttpResponse) -> http::Response<ResponseBody> {
+    let mut out = http::Response::new(full(response.body));
     *out.status_mut() = response.status;
     *out.headers_mut() = response.headers;
     out
 }
 
-fn plain(status: u16, message: &str) -> http::Response<Full<Bytes>> {
-    let mut out = http::Response::new(Full::new(Bytes::from(message.to_owned())));
+/// A complete in-memory body, in the server's body type.
+pub fn full(bytes: Bytes) -> ResponseBody {
+    Full::new(bytes).map_err(|never| match never {}).boxed_unsync()
+}
+
+fn plain(status: u16, message: &str) -> http::Response<ResponseBody> {
+    let mut out = http::Response::new(full(Bytes::from(message.to_owned())));
     *out.status_mut() = http::StatusCode::from_u16(status).unwrap_or(http::StatusCode::BAD_REQUEST);
     out
 }

@@ -4,7 +4,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use nimbus_core::{Clock, Document, RequestContext, Service, ServiceError};
-use nimbus_server::{AuthMode, Config, Credentials, Nimbus};
+use nimbus_server::{AuthMode, Config, Credentials, Nimbus, ServiceSet};
 use nimbus_store::Store;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -36,7 +36,7 @@ async fn start() -> String {
         auth_mode: AuthMode::Default,
         max_body_bytes: 1024 * 1024,
     };
-    let nimbus = Nimbus::new(config, store, Clock::system(), credentials, vec![Arc::new(PanickingSts)]);
+    let nimbus = Nimbus::new(config, store, Clock::system(), credentials, ServiceSet { services: vec![Arc::new(PanickingSts)], ..ServiceSet::default() });
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap().to_string();
     tokio::spawn(nimbus_server::serve(nimbus, listener, std::future::pending(), Duration::from_secs(1)));

@@ -107,22 +107,25 @@ impl S3Front {
     /// [`S3Front::handle`] for a body already in s3s's form.
     pub async fn call(&self, mut req: http::Request<s3s::Body>) -> http::Response<ResponseBody> {
         let request_id = nimbus_core::ids::request_id();
+        let resource = req.uri().path().to_owned();
         let response = match self.pre_authenticate(&mut req) {
             Err(e) => error_response(e),
             Ok(()) => match self.service.call(req).await {
                 Ok(resp) => resp,
                 Err(e) => {
                     tracing::error!("s3 request failed: {e:?}");
-                    error_response(S3Error::with_message(
-                        S3ErrorCode::InternalError,
-                        "We encountered an internal error. Please try again.",
-                    ))
+                    error_response(S3Error::new(S3ErrorCode::InternalError))
                 }
             },
         };
+        let response = crate::errors::complete(response, &resource, &request_id).await;
         let mut response = response.map(|body| body.boxed_unsync());
+        let headers = response.headers_mut();
         if let Ok(value) = http::HeaderValue::from_str(&request_id) {
-            response.headers_mut().insert("x-amz-request-id", value);
+            headers.insert("x-amz-request-id", value);
+        }
+        if let Ok(value) = http::HeaderValue::from_str(&crate::errors::host_id(&request_id)) {
+            headers.insert("x-amz-id-2", value);
         }
         response
     }

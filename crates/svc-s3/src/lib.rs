@@ -13,6 +13,7 @@
 mod auth;
 mod backend;
 mod chunked;
+mod errors;
 mod front;
 mod host;
 mod io;
