@@ -151,10 +151,14 @@ impl Presigned {
     }
 }
 
-/// `Some` when the query carries `X-Amz-Signature`.
+/// `Some` when the query carries a presigned signature: SigV4 (`X-Amz-Signature`, expiry =
+/// `X-Amz-Date` + `X-Amz-Expires`) or SigV2 (`Signature` + `Expires`, an absolute epoch second;
+/// boto3 still presigns S3 URLs this way unless told `signature_version='s3v4'`).
 pub(crate) fn presigned_params(uri: &http::Uri) -> Option<Presigned> {
     let query = uri.query()?;
     let mut signed = false;
+    let mut v2_signed = false;
+    let mut v2_expires: Option<i64> = None;
     let mut p = Presigned {
         date: None,
         expires_secs: None,
@@ -169,9 +173,16 @@ pub(crate) fn presigned_params(uri: &http::Uri) -> Option<Presigned> {
             "X-Amz-Signature" => signed = true,
             "X-Amz-Date" => p.date = parse_amz_date(&value),
             "X-Amz-Expires" => p.expires_secs = value.parse().ok(),
-            "X-Amz-Security-Token" => p.session_token = Some(value),
+            "X-Amz-Security-Token" | "x-amz-security-token" => p.session_token = Some(value),
+            "Signature" => v2_signed = true,
+            "Expires" => v2_expires = value.parse().ok(),
             _ => {}
         }
+    }
+    if !signed && v2_signed {
+        signed = true;
+        p.date = Some(time::OffsetDateTime::UNIX_EPOCH);
+        p.expires_secs = v2_expires;
     }
     signed.then_some(p)
 }

@@ -139,9 +139,9 @@ impl S3Front {
             query: uri.query().unwrap_or(""),
             headers: req.headers(),
         };
-        // Malformed or SigV2 signatures are s3s's to judge.
+        // Malformed SigV4 signatures are s3s's to judge.
         let Ok(Some(sig)) = nimbus_auth::parse(&parts) else {
-            return Ok(());
+            return self.pre_authenticate_v2(req);
         };
         if self.credentials.lookup(&sig.access_key_id).is_some() {
             return Ok(());
@@ -161,36 +161,7 @@ impl S3Front {
             return Err(request_expired());
         }
         if sig.presigned {
-            let query: Vec<&str> = uri
-                .query()
-                .unwrap_or("")
-                .split('&')
-                .filter(|pair| {
-                    let name = pair.split_once('=').map_or(*pair, |(n, _)| n);
-                    !pair.is_empty() && !PRESIGN_PARAMS.contains(&name)
-                })
-                .collect();
-            let path_and_query = if query.is_empty() {
-                uri.path().to_owned()
-            } else {
-                format!("{}?{}", uri.path(), query.join("&"))
-            };
-            let mut builder = http::Uri::builder();
-            if let Some(scheme) = uri.scheme() {
-                builder = builder.scheme(scheme.clone());
-            }
-            if let Some(authority) = uri.authority() {
-                builder = builder.authority(authority.clone());
-            }
-            *req.uri_mut() = builder
-                .path_and_query(path_and_query)
-                .build()
-                .map_err(|_| {
-                    S3Error::with_message(
-                        S3ErrorCode::InvalidURI,
-                        "Couldn't parse the specified URI.",
-                    )
-                })?;
+            strip_query_params(req, PRESIGN_PARAMS)?;
         } else {
             req.headers_mut().remove(http::header::AUTHORIZATION);
             if sig.payload == nimbus_auth::PayloadHash::StreamingSigned {
@@ -204,6 +175,87 @@ impl S3Front {
         });
         Ok(())
     }
+}
+
+impl S3Front {
+    /// [`S3Front::pre_authenticate`] for SigV2 (`Authorization: AWS key:signature`, or
+    /// `AWSAccessKeyId`/`Signature`/`Expires` in the query): unknown keys, as for SigV4.
+    fn pre_authenticate_v2(&self, req: &mut http::Request<s3s::Body>) -> Result<(), S3Error> {
+        let uri = req.uri().clone();
+        let from_header = req
+            .headers()
+            .get(http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|a| a.strip_prefix("AWS "))
+            .and_then(|rest| rest.rsplit_once(':'))
+            .map(|(key, _)| key.to_owned());
+        let from_query = || {
+            let query = uri.query().unwrap_or("");
+            let has_signature = query.split('&').any(|p| p.starts_with("Signature="));
+            query
+                .split('&')
+                .find_map(|p| p.strip_prefix("AWSAccessKeyId="))
+                .filter(|_| has_signature)
+                .map(|key| percent_encoding::percent_decode_str(key).decode_utf8_lossy().into_owned())
+        };
+        let presigned = from_header.is_none();
+        let Some(access_key) = from_header.or_else(from_query) else {
+            return Ok(());
+        };
+        if self.credentials.lookup(&access_key).is_some() {
+            return Ok(());
+        }
+        if self.strict {
+            return Err(S3Error::with_message(
+                S3ErrorCode::InvalidAccessKeyId,
+                INVALID_ACCESS_KEY_MESSAGE,
+            ));
+        }
+        if presigned {
+            if crate::auth::presigned_params(&uri).is_some_and(|p| p.expired_at(self.clock.now())) {
+                return Err(request_expired());
+            }
+            strip_query_params(req, &["AWSAccessKeyId", "Signature", "Expires", "x-amz-security-token"])?;
+        } else {
+            req.headers_mut().remove(http::header::AUTHORIZATION);
+        }
+        req.extensions_mut().insert(Caller {
+            account_id: account_for_key(&access_key, &self.default_account),
+            access_key_id: Some(access_key),
+            region: None,
+        });
+        Ok(())
+    }
+}
+
+/// Rewrites the request's URI without the named query parameters.
+fn strip_query_params(req: &mut http::Request<s3s::Body>, names: &[&str]) -> Result<(), S3Error> {
+    let uri = req.uri().clone();
+    let query: Vec<&str> = uri
+        .query()
+        .unwrap_or("")
+        .split('&')
+        .filter(|pair| {
+            let name = pair.split_once('=').map_or(*pair, |(n, _)| n);
+            !pair.is_empty() && !names.contains(&name)
+        })
+        .collect();
+    let path_and_query = if query.is_empty() {
+        uri.path().to_owned()
+    } else {
+        format!("{}?{}", uri.path(), query.join("&"))
+    };
+    let mut builder = http::Uri::builder();
+    if let Some(scheme) = uri.scheme() {
+        builder = builder.scheme(scheme.clone());
+    }
+    if let Some(authority) = uri.authority() {
+        builder = builder.authority(authority.clone());
+    }
+    *req.uri_mut() = builder.path_and_query(path_and_query).build().map_err(|_| {
+        S3Error::with_message(S3ErrorCode::InvalidURI, "Couldn't parse the specified URI.")
+    })?;
+    Ok(())
 }
 
 /// A 12-digit access key id is its own account (as the server does for other services).
