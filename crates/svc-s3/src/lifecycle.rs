@@ -297,9 +297,7 @@ fn rule_from(r: &dto::LifecycleRule) -> S3Result<Rule> {
         let storage_class = transition_class(t.storage_class.as_ref())?;
         if let Some(days) = t.days {
             if days < 0 {
-                return Err(invalid(
-                    "'Days' in Transition action must be nonnegative",
-                ));
+                return Err(invalid("'Days' in Transition action must be nonnegative"));
             }
             if days < 30 && THIRTY_DAY_CLASSES.contains(&storage_class.as_str()) {
                 return Err(invalid(format!(
@@ -343,7 +341,11 @@ fn rule_from(r: &dto::LifecycleRule) -> S3Result<Rule> {
         }
     };
     let mut noncurrent_transitions = Vec::new();
-    for t in r.noncurrent_version_transitions.as_deref().unwrap_or_default() {
+    for t in r
+        .noncurrent_version_transitions
+        .as_deref()
+        .unwrap_or_default()
+    {
         let (days, newer) = noncurrent(
             t.noncurrent_days,
             t.newer_noncurrent_versions,
@@ -382,7 +384,9 @@ fn rule_from(r: &dto::LifecycleRule) -> S3Result<Rule> {
         && noncurrent_transitions.is_empty()
         && abort_multipart_days.is_none()
     {
-        return Err(invalid("At least one action needs to be specified in a rule"));
+        return Err(invalid(
+            "At least one action needs to be specified in a rule",
+        ));
     }
     Ok(Rule {
         id,
@@ -398,7 +402,9 @@ fn rule_from(r: &dto::LifecycleRule) -> S3Result<Rule> {
 }
 
 /// Validates a PutBucketLifecycleConfiguration body as S3 does and converts it to stored form.
-pub fn config_from(config: Option<&dto::BucketLifecycleConfiguration>) -> S3Result<LifecycleConfig> {
+pub fn config_from(
+    config: Option<&dto::BucketLifecycleConfiguration>,
+) -> S3Result<LifecycleConfig> {
     let rules = config.map(|c| c.rules.as_slice()).unwrap_or_default();
     if rules.is_empty() || rules.len() > MAX_RULES {
         return Err(malformed());
@@ -483,7 +489,10 @@ pub fn rules_to(config: &LifecycleConfig) -> Vec<dto::LifecycleRule> {
                     .map(|n| dto::NoncurrentVersionTransition {
                         noncurrent_days: Some(n.noncurrent_days),
                         newer_noncurrent_versions: n.newer_noncurrent_versions,
-                        storage_class: n.storage_class.clone().map(dto::TransitionStorageClass::from),
+                        storage_class: n
+                            .storage_class
+                            .clone()
+                            .map(dto::TransitionStorageClass::from),
                     })
                     .collect()
             }),
@@ -501,8 +510,8 @@ mod tests {
     use super::*;
 
     fn ms(s: &str) -> i64 {
-        let t = time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339)
-            .unwrap();
+        let t =
+            time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339).unwrap();
         i64::try_from(t.unix_timestamp_nanos() / 1_000_000).unwrap()
     }
 
@@ -547,7 +556,10 @@ mod tests {
             !f.matches("logs/a", 50, &vec![("env".into(), "prod".into())]),
             "tag value differs"
         );
-        assert!(!f.matches_key_only("logs/a"), "tag filters never match markers");
+        assert!(
+            !f.matches_key_only("logs/a"),
+            "tag filters never match markers"
+        );
         let everything = Filter::default();
         assert!(everything.matches("any", 0, &Vec::new()));
         assert!(everything.matches_key_only("any"));

@@ -244,7 +244,10 @@ impl Record for ObjectRecord {
     const VERSION: u32 = 2;
 
     /// v1 → v2: versioning added `version_id` (v1 objects are `null` versions) and `seq`.
-    fn migrate(from_version: u32, mut value: serde_json::Value) -> nimbus_store::Result<serde_json::Value> {
+    fn migrate(
+        from_version: u32,
+        mut value: serde_json::Value,
+    ) -> nimbus_store::Result<serde_json::Value> {
         if from_version == 1
             && let Some(fields) = value.as_object_mut()
         {

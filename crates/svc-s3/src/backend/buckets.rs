@@ -3,9 +3,9 @@
 use s3s::dto::*;
 use s3s::{S3Error, S3ErrorCode, S3Request, S3Response, S3Result};
 
+use super::multipart::drop_parts;
 use super::{S3Backend, TxError, access_denied, invalid_tag, no_such_bucket, owner, ts};
 use crate::io::store_error;
-use super::multipart::drop_parts;
 use crate::records::{BUCKET_SCOPE, BucketRecord, ObjectRecord, Tags, UploadRecord, VersionRecord};
 use crate::records::{delete_bucket_configs, object_scope, upload_scope, version_scope};
 

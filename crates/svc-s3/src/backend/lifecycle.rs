@@ -102,7 +102,9 @@ impl S3Backend {
         let account = self.account(&req);
         let config = config_from(req.input.lifecycle_configuration.as_ref())?;
         self.set_bucket_config(&req.input.bucket, &account, Some(&config))?;
-        Ok(S3Response::new(PutBucketLifecycleConfigurationOutput::default()))
+        Ok(S3Response::new(
+            PutBucketLifecycleConfigurationOutput::default(),
+        ))
     }
 
     pub(super) fn op_get_bucket_lifecycle_configuration(
@@ -163,16 +165,17 @@ impl S3Backend {
         let mut report = LifecycleReport::default();
         let mut after: Option<String> = None;
         loop {
-            let page = match self
-                .store
-                .list::<BucketRecord>(BUCKET_SCOPE, "", after.as_deref(), PAGE)
-            {
-                Ok(page) => page,
-                Err(e) => {
-                    tracing::error!("lifecycle: listing buckets failed: {e}");
-                    break;
-                }
-            };
+            let page =
+                match self
+                    .store
+                    .list::<BucketRecord>(BUCKET_SCOPE, "", after.as_deref(), PAGE)
+                {
+                    Ok(page) => page,
+                    Err(e) => {
+                        tracing::error!("lifecycle: listing buckets failed: {e}");
+                        break;
+                    }
+                };
             let exhausted = page.len() < PAGE;
             after = page.last().map(|(k, _)| k.clone());
             for (_, bucket) in page {
@@ -294,7 +297,9 @@ impl S3Backend {
             .expiration
             .as_ref()
             .is_some_and(|e| e.expired_object_delete_marker == Some(true));
-        if rule.noncurrent_expiration.is_none() && rule.noncurrent_transitions.is_empty() && !markers
+        if rule.noncurrent_expiration.is_none()
+            && rule.noncurrent_transitions.is_empty()
+            && !markers
         {
             return Ok(());
         }

@@ -123,7 +123,11 @@ impl S3Backend {
         let enc = encoder(input.encoding_type.as_ref());
         let fetch_owner = input.fetch_owner.unwrap_or(false);
         let (contents, common_prefixes) = split(page.entries, |key, obj| {
-            listed_object(enc(key), obj, fetch_owner.then(|| owner(&bucket.owner_account)))
+            listed_object(
+                enc(key),
+                obj,
+                fetch_owner.then(|| owner(&bucket.owner_account)),
+            )
         });
         let key_count = (contents.len() + common_prefixes.len()) as i32;
         let out = ListObjectsV2Output {
@@ -275,10 +279,8 @@ impl S3Backend {
                 (Some(k.clone()), Some(v_after))
             }
         };
-        let mut current =
-            Cursor::<ObjectRecord>::new(object_scope(&bucket.id), &prefix, o_after);
-        let mut stacked =
-            Cursor::<VersionRecord>::new(version_scope(&bucket.id), &prefix, v_after);
+        let mut current = Cursor::<ObjectRecord>::new(object_scope(&bucket.id), &prefix, o_after);
+        let mut stacked = Cursor::<VersionRecord>::new(version_scope(&bucket.id), &prefix, v_after);
         let mut entries: Vec<VersionEntry> = Vec::new();
         let mut last: Option<(String, Option<String>)> = None;
         let mut truncated = false;
@@ -326,9 +328,7 @@ impl S3Backend {
                         key: Some(k),
                         last_modified: Some(ts(*last_modified_ms)),
                         owner: owner_of(),
-                        version_id: Some(
-                            version_id.clone().unwrap_or_else(|| "null".to_owned()),
-                        ),
+                        version_id: Some(version_id.clone().unwrap_or_else(|| "null".to_owned())),
                     }),
                 }
             };

@@ -296,8 +296,14 @@ impl S3Backend {
             check(old.as_ref())?;
             let mut garbage = also(txn)?;
             let state = State::of(get_config::<VersioningConfig>(txn, &bucket.id)?.as_ref());
-            let pushed =
-                push_version(txn, &bucket.id, key, NewTop::Object(Box::new(record)), state, now)?;
+            let pushed = push_version(
+                txn,
+                &bucket.id,
+                key,
+                NewTop::Object(Box::new(record)),
+                state,
+                now,
+            )?;
             garbage.extend(pushed.garbage);
             Ok((shown_version(state, pushed.version_id), garbage))
         });
@@ -545,7 +551,8 @@ impl S3Backend {
                 None => {
                     let current = txn.get::<ObjectRecord>(&object_scope(&bucket.id), key)?;
                     check(current.as_ref())?;
-                    let pushed = push_version(txn, &bucket.id, key, NewTop::DeleteMarker, state, now)?;
+                    let pushed =
+                        push_version(txn, &bucket.id, key, NewTop::DeleteMarker, state, now)?;
                     let deleted = Deleted {
                         delete_marker: state.shows_versions(),
                         version_id: shown_version(state, pushed.version_id),
@@ -665,7 +672,9 @@ impl S3Backend {
                 },
             },
         };
-        let shown_version = state.shows_versions().then(|| object.version_str().to_owned());
+        let shown_version = state
+            .shows_versions()
+            .then(|| object.version_str().to_owned());
         Ok(CopySourceObject {
             bucket,
             key: key.to_string(),
@@ -742,8 +751,13 @@ impl S3Backend {
             seq: 0,
         };
         let (etag, last_modified_ms) = (record.etag.clone(), record.last_modified_ms);
-        let version_id =
-            self.commit_object(&dest_bucket, &input.key, record, |_| Ok(()), |_| Ok(Vec::new()))?;
+        let version_id = self.commit_object(
+            &dest_bucket,
+            &input.key,
+            record,
+            |_| Ok(()),
+            |_| Ok(Vec::new()),
+        )?;
         Ok(S3Response::new(CopyObjectOutput {
             copy_object_result: Some(CopyObjectResult {
                 e_tag: Some(ETag::Strong(etag)),
@@ -766,9 +780,7 @@ impl S3Backend {
         let version = parse_version_id(req.input.version_id.as_deref())?;
         let version_id =
             self.update_object(&bucket, &req.input.key, version, |obj| obj.tags = tags)?;
-        Ok(S3Response::new(PutObjectTaggingOutput {
-            version_id,
-        }))
+        Ok(S3Response::new(PutObjectTaggingOutput { version_id }))
     }
 
     pub(super) fn op_get_object_tagging(
@@ -810,8 +822,9 @@ impl S3Backend {
             let state = State::of(get_config::<VersioningConfig>(txn, &bucket.id)?.as_ref());
             let found = match &version {
                 None => Found::Current(object_version(txn, &bucket.id, key, None)?),
-                Some(v) => find_version(txn, &bucket.id, key, v.as_deref())?
-                    .ok_or_else(no_such_version)?,
+                Some(v) => {
+                    find_version(txn, &bucket.id, key, v.as_deref())?.ok_or_else(no_such_version)?
+                }
             };
             let shown;
             match found {

@@ -60,8 +60,7 @@ pub(super) fn parse_version_id(given: Option<&str>) -> S3Result<Option<Option<St
         None => Ok(None),
         Some(NULL_VERSION) => Ok(Some(None)),
         Some(v)
-            if v.len() == VERSION_ID_LEN
-                && v.bytes().all(|b| VERSION_ID_ALPHABET.contains(&b)) =>
+            if v.len() == VERSION_ID_LEN && v.bytes().all(|b| VERSION_ID_ALPHABET.contains(&b)) =>
         {
             Ok(Some(Some(v.to_owned())))
         }
@@ -105,15 +104,14 @@ pub(super) fn marker_not_allowed(marker: &VersionRecord) -> S3Error {
         S3ErrorCode::MethodNotAllowed,
         "The specified method is not allowed against this resource.",
     );
-    let last_modified = time::OffsetDateTime::from_unix_timestamp(
-        marker.last_modified_ms().div_euclid(1000),
-    )
-    .ok()
-    .and_then(|t| {
-        t.format(&time::format_description::well_known::Rfc2822)
+    let last_modified =
+        time::OffsetDateTime::from_unix_timestamp(marker.last_modified_ms().div_euclid(1000))
             .ok()
-    })
-    .map(|s| s.replace("+0000", "GMT"));
+            .and_then(|t| {
+                t.format(&time::format_description::well_known::Rfc2822)
+                    .ok()
+            })
+            .map(|s| s.replace("+0000", "GMT"));
     let mut pairs = vec![
         ("x-amz-delete-marker", "true".to_owned()),
         (
@@ -155,8 +153,10 @@ pub(super) fn newest_stacked(
     bucket_id: &str,
     key: &str,
 ) -> Result<Option<(String, VersionRecord)>, StoreError> {
-    Ok(r.list_records::<VersionRecord>(&version_scope(bucket_id), &version_prefix(key), None, 1)?
-        .pop())
+    Ok(
+        r.list_records::<VersionRecord>(&version_scope(bucket_id), &version_prefix(key), None, 1)?
+            .pop(),
+    )
 }
 
 /// The version `version` (`None`: the null version) of `key`.
@@ -418,7 +418,8 @@ fn promote_newest(txn: &mut Txn, bucket_id: &str, key: &str) -> Result<(), Store
 impl S3Backend {
     /// The bucket's versioning state (read outside any transaction, for response headers).
     pub(super) fn versioning_state(&self, bucket: &BucketRecord) -> S3Result<State> {
-        let config = get_config::<VersioningConfig>(&self.store, &bucket.id).map_err(store_error)?;
+        let config =
+            get_config::<VersioningConfig>(&self.store, &bucket.id).map_err(store_error)?;
         Ok(State::of(config.as_ref()))
     }
 
@@ -476,14 +477,13 @@ impl S3Backend {
     ) -> S3Result<S3Response<GetBucketVersioningOutput>> {
         let account = self.account(&req);
         let bucket = self.bucket_for(&req.input.bucket, &account)?;
-        let config = get_config::<VersioningConfig>(&self.store, &bucket.id).map_err(store_error)?;
+        let config =
+            get_config::<VersioningConfig>(&self.store, &bucket.id).map_err(store_error)?;
         Ok(S3Response::new(GetBucketVersioningOutput {
             status: config
                 .as_ref()
                 .map(|c| BucketVersioningStatus::from(c.status.clone())),
-            mfa_delete: config
-                .and_then(|c| c.mfa_delete)
-                .map(MFADeleteStatus::from),
+            mfa_delete: config.and_then(|c| c.mfa_delete).map(MFADeleteStatus::from),
         }))
     }
 }
