@@ -273,7 +273,7 @@ pub struct VersionRecord {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum VersionBody {
-    Object(ObjectRecord),
+    Object(Box<ObjectRecord>),
     DeleteMarker {
         version_id: Option<String>,
         seq: u64,
@@ -344,4 +344,50 @@ pub struct PartRecord {
 impl Record for PartRecord {
     const KIND: &'static str = "s3.part";
     const VERSION: u32 = 1;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn v1_objects_migrate_to_null_versions() {
+        let v1 = serde_json::json!({
+            "blob": "0123456789abcdef0123456789abcdef",
+            "size": 3,
+            "etag": "abc",
+            "last_modified_ms": 5,
+            "headers": ObjectHeaders::default(),
+            "tags": [],
+            "parts": null,
+        });
+        let migrated = ObjectRecord::migrate(1, v1).unwrap();
+        let record: ObjectRecord = serde_json::from_value(migrated).unwrap();
+        assert_eq!((record.version_id, record.seq), (None, 0));
+        assert_eq!(record.size, 3);
+        assert!(ObjectRecord::migrate(7, serde_json::json!({})).is_err());
+    }
+
+    #[test]
+    fn version_keys_list_newest_first_and_before_longer_keys() {
+        let mut keys = [
+            version_key("a", 1),
+            version_key("a/b", 9),
+            version_key("a", 2),
+            version_key("a", 10),
+            version_key("ab", 1),
+        ];
+        keys.sort();
+        let shown: Vec<(&str, &str)> = keys
+            .iter()
+            .map(|k| (object_key_of(k), &k[k.len() - 2..]))
+            .collect();
+        assert_eq!(
+            shown.iter().map(|(k, _)| *k).collect::<Vec<_>>(),
+            vec!["a", "a", "a", "a/b", "ab"]
+        );
+        assert_eq!(keys[0], version_key("a", 10));
+        assert_eq!(keys[2], version_key("a", 1));
+        assert!(keys[0].starts_with(&version_prefix("a")));
+    }
 }

@@ -157,7 +157,7 @@ async fn enabled_bucket_stacks_versions_and_delete_markers() {
         (&b"first"[..], v1.clone())
     );
     let r = h
-        .call("HEAD", &format!("/bkt/doc?versionId={v1}"))
+        .call("HEAD", format!("/bkt/doc?versionId={v1}"))
         .send()
         .await;
     assert_eq!(
@@ -180,7 +180,7 @@ async fn enabled_bucket_stacks_versions_and_delete_markers() {
     assert_eq!(r.status, 404);
     assert_eq!(r.header("x-amz-delete-marker").as_deref(), Some("true"));
     let r = h
-        .call("GET", &format!("/bkt/doc?versionId={marker}"))
+        .call("GET", format!("/bkt/doc?versionId={marker}"))
         .send()
         .await;
     assert_eq!(
@@ -190,7 +190,7 @@ async fn enabled_bucket_stacks_versions_and_delete_markers() {
     assert_eq!(r.header("x-amz-delete-marker").as_deref(), Some("true"));
     assert!(r.header("last-modified").is_some());
     let r = h
-        .call("HEAD", &format!("/bkt/doc?versionId={marker}"))
+        .call("HEAD", format!("/bkt/doc?versionId={marker}"))
         .send()
         .await;
     assert_eq!(r.status, 405);
@@ -206,7 +206,7 @@ async fn enabled_bucket_stacks_versions_and_delete_markers() {
 
     // Removing the marker by version id brings v2 back.
     let r = h
-        .call("DELETE", &format!("/bkt/doc?versionId={marker}"))
+        .call("DELETE", format!("/bkt/doc?versionId={marker}"))
         .send()
         .await;
     assert_eq!(r.status, 204);
@@ -216,7 +216,7 @@ async fn enabled_bucket_stacks_versions_and_delete_markers() {
 
     // Removing the current version promotes the previous one.
     let r = h
-        .call("DELETE", &format!("/bkt/doc?versionId={v2}"))
+        .call("DELETE", format!("/bkt/doc?versionId={v2}"))
         .send()
         .await;
     assert_eq!(r.status, 204);
@@ -234,7 +234,7 @@ async fn enabled_bucket_stacks_versions_and_delete_markers() {
     // Unknown and malformed version ids.
     let unknown = "A".repeat(32);
     let r = h
-        .call("GET", &format!("/bkt/doc?versionId={unknown}"))
+        .call("GET", format!("/bkt/doc?versionId={unknown}"))
         .send()
         .await;
     assert_eq!(
@@ -259,7 +259,7 @@ async fn enabled_bucket_stacks_versions_and_delete_markers() {
     );
     // Deleting a version that does not exist removes nothing and succeeds, as on S3.
     let r = h
-        .call("DELETE", &format!("/bkt/doc?versionId={unknown}"))
+        .call("DELETE", format!("/bkt/doc?versionId={unknown}"))
         .send()
         .await;
     assert_eq!(r.status, 204);
@@ -334,7 +334,7 @@ async fn list_object_versions_paginates_groups_and_encodes() {
         ids(&listed)[..4],
         [a[2].clone(), a[1].clone(), a[0].clone(), bx.clone()]
     );
-    assert_eq!(listed[0].2, true);
+    assert!(listed[0].2);
     assert_eq!(listed[5], ("c d".to_owned(), c.clone(), false));
     assert_eq!(markers(&all), vec![("c d".to_owned(), dm.clone(), true)]);
 
@@ -392,7 +392,7 @@ async fn list_object_versions_paginates_groups_and_encodes() {
     assert_eq!(keys(&markers(&r)), vec!["c%20d"]);
 
     let r = h
-        .call("GET", &format!("/bkt?versions&version-id-marker={bx}"))
+        .call("GET", format!("/bkt?versions&version-id-marker={bx}"))
         .send()
         .await;
     assert_eq!(
@@ -432,7 +432,7 @@ async fn versions_by_id_for_tagging_copy_batch_delete_and_multipart() {
         vec!["old"]
     );
     let r = h
-        .call("DELETE", &format!("/bkt/t?tagging&versionId={v1}"))
+        .call("DELETE", format!("/bkt/t?tagging&versionId={v1}"))
         .send()
         .await;
     assert_eq!(r.status, 204);
@@ -445,7 +445,7 @@ async fn versions_by_id_for_tagging_copy_batch_delete_and_multipart() {
     let r = h
         .call(
             "GET",
-            &format!("/bkt/t?tagging&versionId={}", "B".repeat(32)),
+            format!("/bkt/t?tagging&versionId={}", "B".repeat(32)),
         )
         .send()
         .await;
@@ -510,7 +510,7 @@ async fn versions_by_id_for_tagging_copy_batch_delete_and_multipart() {
         "<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>{etag}</ETag></Part></CompleteMultipartUpload>"
     );
     let r = h
-        .call("POST", &format!("/bkt/mp?uploadId={upload}"))
+        .call("POST", format!("/bkt/mp?uploadId={upload}"))
         .body(complete.into_bytes())
         .send()
         .await;

@@ -660,9 +660,9 @@ impl S3Backend {
                 .map_err(store_error)?
                 .ok_or_else(no_such_version)?
             {
-                Found::Current(o) => (o, true),
+                Found::Current(o) => (*o, true),
                 Found::Stacked(_, v) => match v.body {
-                    VersionBody::Object(o) => (o, false),
+                    VersionBody::Object(o) => (*o, false),
                     VersionBody::DeleteMarker { .. } => {
                         return Err(S3Error::with_message(
                             S3ErrorCode::InvalidRequest,
@@ -821,7 +821,7 @@ impl S3Backend {
         let shown = self.store.transaction(|txn| -> Result<_, TxError> {
             let state = State::of(get_config::<VersioningConfig>(txn, &bucket.id)?.as_ref());
             let found = match &version {
-                None => Found::Current(object_version(txn, &bucket.id, key, None)?),
+                None => Found::Current(Box::new(object_version(txn, &bucket.id, key, None)?)),
                 Some(v) => {
                     find_version(txn, &bucket.id, key, v.as_deref())?.ok_or_else(no_such_version)?
                 }
@@ -831,7 +831,7 @@ impl S3Backend {
                 Found::Current(mut obj) => {
                     change(&mut obj);
                     shown = obj.version_str().to_owned();
-                    txn.put(&object_scope(&bucket.id), key, &obj)?;
+                    txn.put(&object_scope(&bucket.id), key, &*obj)?;
                 }
                 Found::Stacked(vkey, mut v) => {
                     let VersionBody::Object(obj) = &mut v.body else {

@@ -129,7 +129,7 @@ pub(super) fn marker_not_allowed(marker: &VersionRecord) -> S3Error {
 /// One version of a key, wherever it lives.
 pub(super) enum Found {
     /// The current live object (`o/`).
-    Current(ObjectRecord),
+    Current(Box<ObjectRecord>),
     /// A noncurrent version or a delete marker (`v/`), with its store key.
     Stacked(String, VersionRecord),
 }
@@ -138,9 +138,9 @@ impl Found {
     /// The object of this version, or the S3 error for naming a delete marker.
     pub fn object(self) -> S3Result<ObjectRecord> {
         match self {
-            Found::Current(o) => Ok(o),
+            Found::Current(o) => Ok(*o),
             Found::Stacked(_, v) => match v.body {
-                VersionBody::Object(o) => Ok(o),
+                VersionBody::Object(o) => Ok(*o),
                 VersionBody::DeleteMarker { .. } => Err(marker_not_allowed(&v)),
             },
         }
@@ -169,7 +169,7 @@ pub(super) fn find_version(
     if let Some(current) = r.get_record::<ObjectRecord>(&object_scope(bucket_id), key)?
         && current.version_id.as_deref() == version
     {
-        return Ok(Some(Found::Current(current)));
+        return Ok(Some(Found::Current(Box::new(current))));
     }
     let scope = version_scope(bucket_id);
     let prefix = version_prefix(key);
@@ -289,7 +289,7 @@ pub(super) fn push_version(
         } else {
             let stacked = VersionRecord {
                 noncurrent_since_ms: Some(now_ms),
-                body: VersionBody::Object(old),
+                body: VersionBody::Object(Box::new(old)),
             };
             txn.put(&versions, &version_key(key, stacked.seq()), &stacked)?;
         }
@@ -405,7 +405,7 @@ fn promote_newest(txn: &mut Txn, bucket_id: &str, key: &str) -> Result<(), Store
     match v.body {
         VersionBody::Object(o) => {
             txn.delete::<VersionRecord>(&versions, &vkey)?;
-            txn.put(&object_scope(bucket_id), key, &o)?;
+            txn.put(&object_scope(bucket_id), key, &*o)?;
         }
         VersionBody::DeleteMarker { .. } => {
             v.noncurrent_since_ms = None;
