@@ -103,8 +103,9 @@ async fn versioning_configuration_states() {
         Some("Suspended")
     );
 
-    let r = h.call("GET", "/missing?versioning").send().await;
-    assert_eq!((r.status, r.code().as_deref()), (404, Some("NoSuchBucket")));
+    let _r = h
+        .expect_error("GET", "/missing?versioning", 404, "NoSuchBucket")
+        .await;
 }
 
 #[tokio::test]
@@ -172,21 +173,20 @@ async fn enabled_bucket_stacks_versions_and_delete_markers() {
     let marker = version_of(&r);
     assert!(marker != v1 && marker != v2);
 
-    let r = h.call("GET", "/bkt/doc").send().await;
-    assert_eq!((r.status, r.code().as_deref()), (404, Some("NoSuchKey")));
+    let r = h.expect_error("GET", "/bkt/doc", 404, "NoSuchKey").await;
     assert_eq!(r.header("x-amz-delete-marker").as_deref(), Some("true"));
     assert_eq!(r.header("x-amz-version-id"), Some(marker.clone()));
     let r = h.call("HEAD", "/bkt/doc").send().await;
     assert_eq!(r.status, 404);
     assert_eq!(r.header("x-amz-delete-marker").as_deref(), Some("true"));
     let r = h
-        .call("GET", format!("/bkt/doc?versionId={marker}"))
-        .send()
+        .expect_error(
+            "GET",
+            &format!("/bkt/doc?versionId={marker}"),
+            405,
+            "MethodNotAllowed",
+        )
         .await;
-    assert_eq!(
-        (r.status, r.code().as_deref()),
-        (405, Some("MethodNotAllowed"))
-    );
     assert_eq!(r.header("x-amz-delete-marker").as_deref(), Some("true"));
     assert!(r.header("last-modified").is_some());
     let r = h
@@ -233,30 +233,30 @@ async fn enabled_bucket_stacks_versions_and_delete_markers() {
 
     // Unknown and malformed version ids.
     let unknown = "A".repeat(32);
-    let r = h
-        .call("GET", format!("/bkt/doc?versionId={unknown}"))
-        .send()
+    let _r = h
+        .expect_error(
+            "GET",
+            &format!("/bkt/doc?versionId={unknown}"),
+            404,
+            "NoSuchVersion",
+        )
         .await;
-    assert_eq!(
-        (r.status, r.code().as_deref()),
-        (404, Some("NoSuchVersion"))
-    );
-    let r = h
-        .call("GET", "/bkt/doc?versionId=not-a-version")
-        .send()
+    let _r = h
+        .expect_error(
+            "GET",
+            "/bkt/doc?versionId=not-a-version",
+            400,
+            "InvalidArgument",
+        )
         .await;
-    assert_eq!(
-        (r.status, r.code().as_deref()),
-        (400, Some("InvalidArgument"))
-    );
-    let r = h
-        .call("DELETE", "/bkt/doc?versionId=not-a-version")
-        .send()
+    let _r = h
+        .expect_error(
+            "DELETE",
+            "/bkt/doc?versionId=not-a-version",
+            400,
+            "InvalidArgument",
+        )
         .await;
-    assert_eq!(
-        (r.status, r.code().as_deref()),
-        (400, Some("InvalidArgument"))
-    );
     // Deleting a version that does not exist removes nothing and succeeds, as on S3.
     let r = h
         .call("DELETE", format!("/bkt/doc?versionId={unknown}"))
@@ -391,14 +391,14 @@ async fn list_object_versions_paginates_groups_and_encodes() {
     assert_eq!(keys(&versions(&r)), vec!["c%20d"]);
     assert_eq!(keys(&markers(&r)), vec!["c%20d"]);
 
-    let r = h
-        .call("GET", format!("/bkt?versions&version-id-marker={bx}"))
-        .send()
+    let _r = h
+        .expect_error(
+            "GET",
+            &format!("/bkt?versions&version-id-marker={bx}"),
+            400,
+            "InvalidArgument",
+        )
         .await;
-    assert_eq!(
-        (r.status, r.code().as_deref()),
-        (400, Some("InvalidArgument"))
-    );
 }
 
 #[tokio::test]
@@ -528,17 +528,13 @@ async fn buckets_with_versions_or_markers_are_not_empty() {
     let marker = version_of(&h.call("DELETE", "/bkt/k").send().await);
     // Nothing listed, yet not empty.
     assert!(h.ok("GET", "/bkt?list-type=2").await.all("Key").is_empty());
-    let r = h.call("DELETE", "/bkt").send().await;
-    assert_eq!(
-        (r.status, r.code().as_deref()),
-        (409, Some("BucketNotEmpty"))
-    );
+    let _r = h
+        .expect_error("DELETE", "/bkt", 409, "BucketNotEmpty")
+        .await;
     h.ok("DELETE", &format!("/bkt/k?versionId={v}")).await;
-    let r = h.call("DELETE", "/bkt").send().await;
-    assert_eq!(
-        (r.status, r.code().as_deref()),
-        (409, Some("BucketNotEmpty"))
-    );
+    let _r = h
+        .expect_error("DELETE", "/bkt", 409, "BucketNotEmpty")
+        .await;
     h.ok("DELETE", &format!("/bkt/k?versionId={marker}")).await;
     assert_eq!(h.call("DELETE", "/bkt").send().await.status, 204);
     // A new bucket of the same name starts unversioned.

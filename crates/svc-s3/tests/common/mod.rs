@@ -224,6 +224,18 @@ impl Harness {
         r
     }
 
+    /// Sends a request that must fail with this status and S3 error code.
+    pub async fn expect_error(&self, method: &str, target: &str, status: u16, code: &str) -> Resp {
+        let r = self.call(method, target).send().await;
+        assert_eq!(
+            (r.status, r.code().as_deref()),
+            (status, Some(code)),
+            "{method} {target}: {}",
+            r.text()
+        );
+        r
+    }
+
     /// Sends an XML body with its Content-MD5 (configuration PUTs, multi-object delete).
     pub async fn send_xml(&self, method: &str, target: &str, xml: &str) -> Resp {
         self.call(method, target)
