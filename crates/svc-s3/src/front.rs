@@ -21,7 +21,7 @@ use s3s::service::{S3Service, S3ServiceBuilder};
 use s3s::{S3Error, S3ErrorCode};
 
 use crate::auth::{Caller, INVALID_ACCESS_KEY_MESSAGE, NimbusAccess, NimbusAuth, request_expired};
-use crate::backend::S3Backend;
+use crate::backend::{LifecycleReport, S3Backend};
 use crate::host::NimbusHost;
 
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -40,6 +40,8 @@ const PRESIGN_PARAMS: &[&str] = &[
 
 pub struct S3Front {
     service: S3Service,
+    /// The same backend the service calls, for work outside requests (lifecycle sweeps).
+    backend: S3Backend,
     credentials: Arc<dyn CredentialRegistry>,
     clock: Clock,
     strict: bool,
@@ -76,7 +78,7 @@ impl S3Front {
         let backend = S3Backend::new(store, clock.clone())
             .with_default_account(default_account)
             .with_default_region(default_region);
-        let mut builder = S3ServiceBuilder::new(backend);
+        let mut builder = S3ServiceBuilder::new(backend.clone());
         builder.set_host(NimbusHost);
         builder.set_auth(NimbusAuth {
             credentials: credentials.clone(),
@@ -90,11 +92,26 @@ impl S3Front {
         });
         S3Front {
             service: builder.build(),
+            backend,
             credentials,
             clock,
             strict: strict_auth,
             default_account: default_account.to_owned(),
         }
+    }
+
+    /// Applies the buckets' lifecycle rules due at the clock's now (expirations, transitions,
+    /// noncurrent-version expiry, expired delete markers, aborting stale multipart uploads).
+    /// Idempotent, and cheap when nothing changed and nothing came due since the last run:
+    /// call it on a timer and after moving the clock. Runs on tokio's blocking pool.
+    pub async fn run_lifecycle(&self) -> LifecycleReport {
+        let backend = self.backend.clone();
+        tokio::task::spawn_blocking(move || backend.sweep_lifecycle())
+            .await
+            .unwrap_or_else(|e| {
+                tracing::error!("lifecycle sweep panicked: {e}");
+                LifecycleReport::default()
+            })
     }
 
     pub async fn handle(

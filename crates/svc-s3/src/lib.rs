@@ -6,7 +6,13 @@
 //!   versioned records keyed by (bucket, key), bodies in random-id blobs, streamed both ways;
 //! * authentication over Nimbus's credential registry and clock (`auth.rs`, `front.rs`);
 //! * virtual-hosted-style addressing ([`NimbusHost`]);
-//! * [`S3Front`], the entry point the server calls with a hyper request.
+//! * [`S3Front`], the entry point the server calls with a hyper request;
+//! * versioning (`backend/versions.rs`): version stacks per key, delete markers, `versionId`
+//!   on reads, deletes, tagging and copy sources, ListObjectVersions;
+//! * lifecycle (`lifecycle.rs` rules, `backend/lifecycle.rs` sweeper): configurations are
+//!   validated and stored, and applied by [`S3Front::run_lifecycle`], which the server calls
+//!   on a timer and after `POST /_nimbus/clock` moves the clock. It returns a
+//!   [`LifecycleReport`] of what it did; it is idempotent and cheap when nothing is due.
 //!
 //! What the backend does not implement stays s3s's default: `NotImplemented`.
 
@@ -17,10 +23,11 @@ mod errors;
 mod front;
 mod host;
 mod io;
+mod lifecycle;
 mod records;
 
 pub use auth::Caller;
-pub use backend::S3Backend;
+pub use backend::{LifecycleReport, S3Backend};
 pub use front::{BoxError, ResponseBody, S3Front};
 pub use host::{NimbusHost, parse_virtual_host};
 

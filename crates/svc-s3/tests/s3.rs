@@ -832,33 +832,13 @@ async fn delete_objects_batch() {
         h.put(&format!("/bkt/{k}"), b"x").await;
     }
     let body = "<Delete><Object><Key>a</Key></Object><Object><Key>b</Key></Object><Object><Key>nope</Key></Object></Delete>";
-    let md5 = {
-        use base64::Engine;
-        use md5::{Digest, Md5};
-        base64::engine::general_purpose::STANDARD.encode(Md5::digest(body.as_bytes()))
-    };
-    let r = h
-        .call("POST", "/bkt?delete")
-        .header("content-md5", &md5)
-        .body(body.as_bytes().to_vec())
-        .send()
-        .await;
+    let r = h.send_xml("POST", "/bkt?delete", body).await;
     assert_eq!(r.status, 200, "{}", r.text());
     let mut deleted = r.all("Key");
     deleted.sort();
     assert_eq!(deleted, vec!["a", "b", "nope"]);
     let quiet = "<Delete><Quiet>true</Quiet><Object><Key>c</Key></Object></Delete>";
-    let md5 = {
-        use base64::Engine;
-        use md5::{Digest, Md5};
-        base64::engine::general_purpose::STANDARD.encode(Md5::digest(quiet.as_bytes()))
-    };
-    let r = h
-        .call("POST", "/bkt?delete")
-        .header("content-md5", &md5)
-        .body(quiet.as_bytes().to_vec())
-        .send()
-        .await;
+    let r = h.send_xml("POST", "/bkt?delete", quiet).await;
     assert_eq!(r.status, 200, "{}", r.text());
     assert!(r.all("Key").is_empty());
     assert!(h.ok("GET", "/bkt?list-type=2").await.all("Key").is_empty());

@@ -3,10 +3,11 @@
 use s3s::dto::*;
 use s3s::{S3Error, S3ErrorCode, S3Request, S3Response, S3Result};
 
+use super::multipart::drop_parts;
 use super::{S3Backend, TxError, access_denied, invalid_tag, no_such_bucket, owner, ts};
 use crate::io::store_error;
-use crate::records::{BUCKET_SCOPE, BucketRecord, ObjectRecord, PartRecord, Tags, UploadRecord};
-use crate::records::{object_scope, part_scope, upload_scope};
+use crate::records::{BUCKET_SCOPE, BucketRecord, ObjectRecord, Tags, UploadRecord, VersionRecord};
+use crate::records::{delete_bucket_configs, object_scope, upload_scope, version_scope};
 
 const US_EAST_1: &str = "us-east-1";
 const MAX_BUCKET_TAGS: usize = 50;
@@ -109,9 +110,15 @@ impl S3Backend {
     ) -> S3Result<S3Response<DeleteBucketOutput>> {
         let account = self.account(&req);
         let bucket = self.bucket_for(&req.input.bucket, &account)?;
-        let scope = object_scope(&bucket.id);
         let uploads = self.store.transaction(|txn| -> Result<_, TxError> {
-            if !txn.list::<ObjectRecord>(&scope, "", None, 1)?.is_empty() {
+            // Noncurrent versions and delete markers count: S3 refuses those buckets too.
+            if !txn
+                .list::<ObjectRecord>(&object_scope(&bucket.id), "", None, 1)?
+                .is_empty()
+                || !txn
+                    .list::<VersionRecord>(&version_scope(&bucket.id), "", None, 1)?
+                    .is_empty()
+            {
                 return Err(S3Error::with_message(
                     S3ErrorCode::BucketNotEmpty,
                     "The bucket you tried to delete is not empty",
@@ -123,18 +130,15 @@ impl S3Backend {
                 txn.list::<UploadRecord>(&upload_scope(&bucket.id), "", None, usize::MAX)?;
             let mut blobs = Vec::new();
             for (upload_id, _) in &uploads {
-                for (part_key, part) in
-                    txn.list::<PartRecord>(&part_scope(upload_id), "", None, usize::MAX)?
-                {
-                    txn.delete::<PartRecord>(&part_scope(upload_id), &part_key)?;
-                    blobs.push(part.blob);
-                }
+                blobs.extend(drop_parts(txn, upload_id)?);
                 txn.delete::<UploadRecord>(&upload_scope(&bucket.id), upload_id)?;
             }
+            delete_bucket_configs(txn, &bucket.id)?;
             txn.delete::<BucketRecord>(BUCKET_SCOPE, &bucket.name)?;
             Ok(blobs)
         })?;
         self.delete_blobs(uploads);
+        self.changed();
         Ok(S3Response::new(DeleteBucketOutput {}))
     }
 

@@ -5,9 +5,14 @@
 //! (bucket, key) and random-id blobs (see `records.rs`); bodies are streamed (see `io.rs`).
 
 mod buckets;
+mod lifecycle;
 mod list;
 mod multipart;
 mod objects;
+mod versions;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use nimbus_core::Clock;
 use nimbus_store::{BlobId, Store, StoreError};
@@ -18,6 +23,8 @@ use crate::auth::Caller;
 use crate::io::store_error;
 use crate::records::{BUCKET_SCOPE, BucketRecord};
 
+pub use lifecycle::LifecycleReport;
+
 /// The S3 operations, over one store.
 #[derive(Clone)]
 pub struct S3Backend {
@@ -25,6 +32,10 @@ pub struct S3Backend {
     clock: Clock,
     default_account: String,
     default_region: String,
+    /// Bumped by every change to objects, uploads or bucket configuration, so the lifecycle
+    /// sweeper can skip buckets where nothing changed and nothing has come due.
+    generation: Arc<AtomicU64>,
+    sweep_memo: Arc<lifecycle::SweepMemo>,
 }
 
 impl S3Backend {
@@ -34,7 +45,18 @@ impl S3Backend {
             clock,
             default_account: nimbus_core::DEFAULT_ACCOUNT_ID.to_owned(),
             default_region: nimbus_core::DEFAULT_REGION.to_owned(),
+            generation: Arc::new(AtomicU64::new(0)),
+            sweep_memo: Arc::default(),
         }
+    }
+
+    /// Notes a change the lifecycle sweeper must look at (call after the commit).
+    fn changed(&self) {
+        self.generation.fetch_add(1, Ordering::SeqCst);
+    }
+
+    fn generation(&self) -> u64 {
+        self.generation.load(Ordering::SeqCst)
     }
 
     /// The account requests without a known caller act as.
@@ -241,6 +263,44 @@ impl S3 for S3Backend {
         self.op_delete_bucket_tagging(req)
     }
 
+    // ---- versioning and lifecycle ----
+    async fn put_bucket_versioning(
+        &self,
+        req: S3Request<PutBucketVersioningInput>,
+    ) -> S3Result<S3Response<PutBucketVersioningOutput>> {
+        self.op_put_bucket_versioning(req)
+    }
+    async fn get_bucket_versioning(
+        &self,
+        req: S3Request<GetBucketVersioningInput>,
+    ) -> S3Result<S3Response<GetBucketVersioningOutput>> {
+        self.op_get_bucket_versioning(req)
+    }
+    async fn list_object_versions(
+        &self,
+        req: S3Request<ListObjectVersionsInput>,
+    ) -> S3Result<S3Response<ListObjectVersionsOutput>> {
+        self.op_list_object_versions(req)
+    }
+    async fn put_bucket_lifecycle_configuration(
+        &self,
+        req: S3Request<PutBucketLifecycleConfigurationInput>,
+    ) -> S3Result<S3Response<PutBucketLifecycleConfigurationOutput>> {
+        self.op_put_bucket_lifecycle_configuration(req)
+    }
+    async fn get_bucket_lifecycle_configuration(
+        &self,
+        req: S3Request<GetBucketLifecycleConfigurationInput>,
+    ) -> S3Result<S3Response<GetBucketLifecycleConfigurationOutput>> {
+        self.op_get_bucket_lifecycle_configuration(req)
+    }
+    async fn delete_bucket_lifecycle(
+        &self,
+        req: S3Request<DeleteBucketLifecycleInput>,
+    ) -> S3Result<S3Response<DeleteBucketLifecycleOutput>> {
+        self.op_delete_bucket_lifecycle(req)
+    }
+
     // ---- objects ----
     async fn put_object(
         &self,
@@ -364,22 +424,28 @@ pub const OPERATIONS: &[&str] = &[
     "CreateBucket",
     "CreateMultipartUpload",
     "DeleteBucket",
+    "DeleteBucketLifecycle",
     "DeleteBucketTagging",
     "DeleteObject",
     "DeleteObjectTagging",
     "DeleteObjects",
+    "GetBucketLifecycleConfiguration",
     "GetBucketLocation",
     "GetBucketTagging",
+    "GetBucketVersioning",
     "GetObject",
     "GetObjectTagging",
     "HeadBucket",
     "HeadObject",
     "ListBuckets",
     "ListMultipartUploads",
+    "ListObjectVersions",
     "ListObjects",
     "ListObjectsV2",
     "ListParts",
+    "PutBucketLifecycleConfiguration",
     "PutBucketTagging",
+    "PutBucketVersioning",
     "PutObject",
     "PutObjectTagging",
     "UploadPart",

@@ -3,15 +3,15 @@
 use s3s::dto::*;
 use s3s::{S3Error, S3ErrorCode, S3Request, S3Response, S3Result};
 
-use super::list::{is_url_encoding, url_encode};
+use super::list::{common_prefix, common_prefix_list, encoder, listed_class, url_encode};
 use super::objects::{
-    Conditions, HeaderInput, check_copy_conditions, object_headers, parse_copy_range,
-    parse_tagging_header,
+    check_copy_conditions, copy_source_conditions, object_headers, parse_copy_range,
+    parse_tagging_header, take_header_input,
 };
 use super::{S3Backend, TxError, invalid_argument, no_such_upload, owner, ts};
 use crate::io::{self, store_error};
 use crate::records::{BucketRecord, ObjectRecord, PartRecord, UploadRecord};
-use crate::records::{object_scope, part_key, part_scope, upload_scope};
+use crate::records::{part_key, part_scope, upload_scope};
 
 const MIN_PART_SIZE: u64 = 5 * 1024 * 1024;
 const MAX_PART_NUMBER: i32 = 10_000;
@@ -65,17 +65,7 @@ impl S3Backend {
         let account = self.account(&req);
         let mut input = req.input;
         let bucket = self.bucket_for(&input.bucket, &account)?;
-        let headers = object_headers(HeaderInput {
-            content_type: input.content_type.take(),
-            content_encoding: input.content_encoding.take(),
-            content_disposition: input.content_disposition.take(),
-            content_language: input.content_language.take(),
-            cache_control: input.cache_control.take(),
-            expires: input.expires.take(),
-            website_redirect_location: input.website_redirect_location.take(),
-            metadata: input.metadata.take(),
-            storage_class: input.storage_class.take(),
-        })?;
+        let headers = object_headers(take_header_input!(input))?;
         let tags = parse_tagging_header(input.tagging.as_deref())?;
         let upload_id = new_upload_id();
         let record = UploadRecord {
@@ -89,6 +79,7 @@ impl S3Backend {
         self.store
             .put(&upload_scope(&bucket.id), &upload_id, &record)
             .map_err(store_error)?;
+        self.changed();
         Ok(S3Response::new(CreateMultipartUploadOutput {
             bucket: Some(bucket.name),
             key: Some(input.key),
@@ -164,16 +155,9 @@ impl S3Backend {
         let bucket = self.bucket_for(&input.bucket, &account)?;
         check_part_number(input.part_number)?;
         self.upload(&bucket, &input.key, &input.upload_id)?;
-        let (_, _, src) = self.copy_source(&input.copy_source, &account)?;
-        check_copy_conditions(
-            &Conditions {
-                if_match: input.copy_source_if_match.as_ref(),
-                if_none_match: input.copy_source_if_none_match.as_ref(),
-                if_modified_since: input.copy_source_if_modified_since.as_ref(),
-                if_unmodified_since: input.copy_source_if_unmodified_since.as_ref(),
-            },
-            &src,
-        )?;
+        let source = self.copy_source(&input.copy_source, &account)?;
+        let src = &source.object;
+        check_copy_conditions(&copy_source_conditions!(input), src)?;
         let (start, len) = parse_copy_range(input.copy_source_range.as_deref(), src.size)?;
         let written = io::concat(&self.store, vec![(src.blob.clone(), start, len)]).await?;
         let part = self.commit_part(&bucket, &input.upload_id, input.part_number, &written)?;
@@ -183,6 +167,7 @@ impl S3Backend {
                 last_modified: Some(ts(part.last_modified_ms)),
                 ..Default::default()
             }),
+            copy_source_version_id: source.shown_version,
             ..Default::default()
         }))
     }
@@ -263,36 +248,26 @@ impl S3Backend {
             headers: upload.headers.clone(),
             tags: upload.tags.clone(),
             parts: Some(parts_count),
+            version_id: None,
+            seq: 0,
         };
-        let objects = object_scope(&bucket.id);
         let uploads = upload_scope(&bucket.id);
-        let parts = part_scope(&upload.upload_id);
-        let result = self.store.transaction(|txn| -> Result<_, TxError> {
-            if txn
-                .get::<UploadRecord>(&uploads, &upload.upload_id)?
-                .is_none()
-            {
-                return Err(no_such_upload().into());
-            }
-            let mut garbage = Vec::new();
-            for (key, part) in txn.list::<PartRecord>(&parts, "", None, usize::MAX)? {
-                txn.delete::<PartRecord>(&parts, &key)?;
-                garbage.push(part.blob);
-            }
-            txn.delete::<UploadRecord>(&uploads, &upload.upload_id)?;
-            if let Some(old) = txn.get::<ObjectRecord>(&objects, &input.key)? {
-                garbage.push(old.blob);
-            }
-            txn.put(&objects, &input.key, &record)?;
-            Ok(garbage)
-        });
-        match result {
-            Ok(garbage) => self.delete_blobs(garbage),
-            Err(e) => {
-                self.delete_blobs([written.id]);
-                return Err(e.into());
-            }
-        }
+        let version_id = self.commit_object(
+            &bucket,
+            &input.key,
+            record,
+            |_| Ok(()),
+            |txn| {
+                if txn
+                    .get::<UploadRecord>(&uploads, &upload.upload_id)?
+                    .is_none()
+                {
+                    return Err(no_such_upload().into());
+                }
+                txn.delete::<UploadRecord>(&uploads, &upload.upload_id)?;
+                Ok(drop_parts(txn, &upload.upload_id)?)
+            },
+        )?;
         let location = match host {
             Some(host) => format!("http://{host}/{}/{}", bucket.name, url_encode(&input.key)),
             None => format!("/{}/{}", bucket.name, url_encode(&input.key)),
@@ -302,6 +277,7 @@ impl S3Backend {
             key: Some(input.key),
             e_tag: Some(ETag::Strong(etag)),
             location: Some(location),
+            version_id,
             ..Default::default()
         }))
     }
@@ -315,19 +291,14 @@ impl S3Backend {
         let bucket = self.bucket_for(&input.bucket, &account)?;
         self.upload(&bucket, &input.key, &input.upload_id)?;
         let uploads = upload_scope(&bucket.id);
-        let parts = part_scope(&input.upload_id);
         let garbage = self.store.transaction(|txn| -> Result<_, TxError> {
             if !txn.delete::<UploadRecord>(&uploads, &input.upload_id)? {
                 return Err(no_such_upload().into());
             }
-            let mut garbage = Vec::new();
-            for (key, part) in txn.list::<PartRecord>(&parts, "", None, usize::MAX)? {
-                txn.delete::<PartRecord>(&parts, &key)?;
-                garbage.push(part.blob);
-            }
-            Ok(garbage)
+            Ok(drop_parts(txn, &input.upload_id)?)
         })?;
         self.delete_blobs(garbage);
+        self.changed();
         Ok(S3Response::new(AbortMultipartUploadOutput::default()))
     }
 
@@ -366,11 +337,7 @@ impl S3Backend {
         let mut truncated = false;
         let mut last: Option<(String, Option<String>)> = None;
         for u in all.into_iter().filter(after_marker) {
-            let common = delimiter.as_deref().and_then(|d| {
-                u.key[prefix.len()..]
-                    .find(d)
-                    .map(|i| u.key[..prefix.len() + i + d.len()].to_owned())
-            });
+            let common = common_prefix(&u.key, &prefix, delimiter.as_deref());
             if let Some(common) = &common
                 && prefixes.last() == Some(common)
             {
@@ -391,22 +358,14 @@ impl S3Backend {
                 }
             }
         }
-        let url = is_url_encoding(input.encoding_type.as_ref());
-        let enc = |s: String| if url { url_encode(&s) } else { s };
+        let enc = encoder(input.encoding_type.as_ref());
         let (next_key_marker, next_upload_id_marker) = match (truncated, last) {
             (true, Some((k, id))) => (Some(enc(k)), id),
             _ => (None, None),
         };
         let out = ListMultipartUploadsOutput {
             bucket: Some(bucket.name.clone()),
-            common_prefixes: Some(
-                prefixes
-                    .into_iter()
-                    .map(|p| CommonPrefix {
-                        prefix: Some(enc(p)),
-                    })
-                    .collect(),
-            ),
+            common_prefixes: Some(common_prefix_list(prefixes, &enc)),
             delimiter: input.delimiter.map(enc),
             encoding_type: input.encoding_type,
             is_truncated: Some(truncated),
@@ -421,17 +380,9 @@ impl S3Backend {
                     .into_iter()
                     .map(|u| MultipartUpload {
                         initiated: Some(ts(u.initiated_ms)),
-                        initiator: Some(Initiator {
-                            display_name: Some(u.initiator_account.clone()),
-                            id: owner(&u.initiator_account).id,
-                        }),
+                        initiator: Some(initiator(&u)),
                         owner: Some(owner(&bucket.owner_account)),
-                        storage_class: Some(StorageClass::from(
-                            u.headers
-                                .storage_class
-                                .clone()
-                                .unwrap_or_else(|| "STANDARD".to_owned()),
-                        )),
+                        storage_class: Some(StorageClass::from(listed_class(&u.headers))),
                         key: Some(enc(u.key)),
                         upload_id: Some(u.upload_id),
                         ..Default::default()
@@ -470,18 +421,9 @@ impl S3Backend {
             bucket: Some(bucket.name.clone()),
             key: Some(upload.key.clone()),
             upload_id: Some(upload.upload_id.clone()),
-            initiator: Some(Initiator {
-                display_name: Some(upload.initiator_account.clone()),
-                id: owner(&upload.initiator_account).id,
-            }),
+            initiator: Some(initiator(&upload)),
             owner: Some(owner(&bucket.owner_account)),
-            storage_class: Some(StorageClass::from(
-                upload
-                    .headers
-                    .storage_class
-                    .clone()
-                    .unwrap_or_else(|| "STANDARD".to_owned()),
-            )),
+            storage_class: Some(StorageClass::from(listed_class(&upload.headers))),
             is_truncated: Some(truncated),
             max_parts: Some(max as i32),
             part_number_marker: Some(marker),
@@ -501,4 +443,26 @@ impl S3Backend {
         };
         Ok(S3Response::new(out))
     }
+}
+
+fn initiator(upload: &UploadRecord) -> Initiator {
+    Initiator {
+        display_name: Some(upload.initiator_account.clone()),
+        id: owner(&upload.initiator_account).id,
+    }
+}
+
+/// Deletes an upload's part records (inside the caller's transaction); returns their blobs, to
+/// delete after the commit.
+pub(super) fn drop_parts(
+    txn: &mut nimbus_store::Txn,
+    upload_id: &str,
+) -> Result<Vec<nimbus_store::BlobId>, nimbus_store::StoreError> {
+    let parts = part_scope(upload_id);
+    let mut garbage = Vec::new();
+    for (key, part) in txn.list::<PartRecord>(&parts, "", None, usize::MAX)? {
+        txn.delete::<PartRecord>(&parts, &key)?;
+        garbage.push(part.blob);
+    }
+    Ok(garbage)
 }

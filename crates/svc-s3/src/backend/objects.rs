@@ -7,17 +7,56 @@ use s3s::dto::*;
 use s3s::{S3Error, S3ErrorCode, S3Request, S3Response, S3Result};
 
 use super::buckets::{check_tag, to_tag_set, validate_tags};
+use super::versions::{
+    Found, NewTop, State, find_version, no_such_version, object_version, parse_version_id,
+    push_version, remove_version,
+};
 use super::{
     S3Backend, TxError, invalid_argument, no_such_key, not_modified, precondition_failed, ts, ts_ms,
 };
 use crate::io::{self, BlobStream, store_error};
-use crate::records::{BucketRecord, ObjectHeaders, ObjectRecord, Tags, object_scope};
+use crate::records::{
+    BucketRecord, NULL_VERSION, ObjectHeaders, ObjectRecord, Tags, VersionBody, VersionRecord,
+    VersioningConfig, get_config, object_scope, version_scope,
+};
 
 const MAX_OBJECT_TAGS: usize = 10;
 /// User metadata (names + values of `x-amz-meta-*`) is limited to 2 KB.
 const MAX_METADATA_BYTES: usize = 2048;
 const DEFAULT_CONTENT_TYPE: &str = "binary/octet-stream";
 const STANDARD: &str = "STANDARD";
+
+/// Takes the stored-header fields out of any input that has them (PutObject, CopyObject,
+/// CreateMultipartUpload name them alike).
+macro_rules! take_header_input {
+    ($input:expr) => {
+        $crate::backend::objects::HeaderInput {
+            content_type: $input.content_type.take(),
+            content_encoding: $input.content_encoding.take(),
+            content_disposition: $input.content_disposition.take(),
+            content_language: $input.content_language.take(),
+            cache_control: $input.cache_control.take(),
+            expires: $input.expires.take(),
+            website_redirect_location: $input.website_redirect_location.take(),
+            metadata: $input.metadata.take(),
+            storage_class: $input.storage_class.take(),
+        }
+    };
+}
+pub(super) use take_header_input;
+
+/// The copy-source preconditions of any input that has them (CopyObject, UploadPartCopy).
+macro_rules! copy_source_conditions {
+    ($input:expr) => {
+        $crate::backend::objects::Conditions {
+            if_match: $input.copy_source_if_match.as_ref(),
+            if_none_match: $input.copy_source_if_none_match.as_ref(),
+            if_modified_since: $input.copy_source_if_modified_since.as_ref(),
+            if_unmodified_since: $input.copy_source_if_unmodified_since.as_ref(),
+        }
+    };
+}
+pub(super) use copy_source_conditions;
 
 /// What the request says about the object's stored headers.
 pub(super) struct HeaderInput {
@@ -237,33 +276,45 @@ impl S3Backend {
             .map_err(store_error)
     }
 
-    /// Commits `record` under `key` (after `check` approves what is there now) and deletes the
-    /// replaced body. On refusal the new blob is deleted.
+    /// Commits `record` as the latest version of `key` (after `check` approves the current
+    /// object), under the bucket's versioning state, and deletes the bodies it replaced. On
+    /// refusal the new blob is deleted. `also` runs in the same transaction (multipart
+    /// completion drops its upload there) and returns more blobs to delete after the commit.
+    /// Returns the version id to show (`None` on a never-versioned bucket).
     pub(super) fn commit_object(
         &self,
         bucket: &BucketRecord,
         key: &str,
-        record: &ObjectRecord,
+        record: ObjectRecord,
         check: impl FnOnce(Option<&ObjectRecord>) -> S3Result<()>,
-    ) -> S3Result<()> {
-        let scope = object_scope(&bucket.id);
+        also: impl FnOnce(&mut nimbus_store::Txn) -> Result<Vec<nimbus_store::BlobId>, TxError>,
+    ) -> S3Result<Option<String>> {
+        let new_blob = record.blob.clone();
+        let now = self.now_ms();
         let result = self.store.transaction(|txn| -> Result<_, TxError> {
-            let old = txn.get::<ObjectRecord>(&scope, key)?;
+            let old = txn.get::<ObjectRecord>(&object_scope(&bucket.id), key)?;
             check(old.as_ref())?;
-            txn.put(&scope, key, record)?;
-            Ok(old)
+            let mut garbage = also(txn)?;
+            let state = State::of(get_config::<VersioningConfig>(txn, &bucket.id)?.as_ref());
+            let pushed = push_version(
+                txn,
+                &bucket.id,
+                key,
+                NewTop::Object(Box::new(record)),
+                state,
+                now,
+            )?;
+            garbage.extend(pushed.garbage);
+            Ok((shown_version(state, pushed.version_id), garbage))
         });
         match result {
-            Ok(old) => {
-                if let Some(old) = old
-                    && old.blob != record.blob
-                {
-                    self.delete_blobs([old.blob]);
-                }
-                Ok(())
+            Ok((version, garbage)) => {
+                self.delete_blobs(garbage);
+                self.changed();
+                Ok(version)
             }
             Err(e) => {
-                self.delete_blobs([record.blob.clone()]);
+                self.delete_blobs([new_blob]);
                 Err(e.into())
             }
         }
@@ -276,17 +327,7 @@ impl S3Backend {
         let account = self.account(&req);
         let mut input = req.input;
         let bucket = self.bucket_for(&input.bucket, &account)?;
-        let headers = object_headers(HeaderInput {
-            content_type: input.content_type.take(),
-            content_encoding: input.content_encoding.take(),
-            content_disposition: input.content_disposition.take(),
-            content_language: input.content_language.take(),
-            cache_control: input.cache_control.take(),
-            expires: input.expires.take(),
-            website_redirect_location: input.website_redirect_location.take(),
-            metadata: input.metadata.take(),
-            storage_class: input.storage_class.take(),
-        })?;
+        let headers = object_headers(take_header_input!(input))?;
         let tags = parse_tagging_header(input.tagging.as_deref())?;
         // Fail fast before reading the body; checked again atomically at commit.
         let if_none_match = input.if_none_match.take();
@@ -322,21 +363,29 @@ impl S3Backend {
             }
         }
         let etag = written.md5_hex();
+        let size = written.size;
         let record = ObjectRecord {
             blob: written.id,
-            size: written.size,
+            size,
             etag: etag.clone(),
             last_modified_ms: self.now_ms(),
             headers,
             tags,
             parts: None,
+            version_id: None,
+            seq: 0,
         };
-        self.commit_object(&bucket, &input.key, &record, |current| {
-            check_write_conditions(if_match.as_ref(), if_none_match.as_ref(), current)
-        })?;
+        let version_id = self.commit_object(
+            &bucket,
+            &input.key,
+            record,
+            |current| check_write_conditions(if_match.as_ref(), if_none_match.as_ref(), current),
+            |_| Ok(Vec::new()),
+        )?;
         Ok(S3Response::new(PutObjectOutput {
             e_tag: Some(ETag::Strong(etag)),
-            size: i64::try_from(record.size).ok(),
+            size: i64::try_from(size).ok(),
+            version_id,
             ..Default::default()
         }))
     }
@@ -347,9 +396,10 @@ impl S3Backend {
         &self,
         bucket: &BucketRecord,
         key: &str,
+        version: Option<Option<String>>,
     ) -> S3Result<(ObjectRecord, std::fs::File)> {
         for _ in 0..3 {
-            let obj = self.object(bucket, key)?.ok_or_else(no_such_key)?;
+            let obj = object_version(&self.store, &bucket.id, key, version.clone())?;
             match self.store.blobs().open(&obj.blob) {
                 Ok(file) => return Ok((obj, file)),
                 Err(StoreError::BlobNotFound(_)) => continue,
@@ -369,7 +419,9 @@ impl S3Backend {
         let account = self.account(&req);
         let input = req.input;
         let bucket = self.bucket_for(&input.bucket, &account)?;
-        let (obj, file) = self.open_object(&bucket, &input.key)?;
+        let version = parse_version_id(input.version_id.as_deref())?;
+        let state = self.versioning_state(&bucket)?;
+        let (obj, file) = self.open_object(&bucket, &input.key, version)?;
         check_read_conditions(
             &Conditions {
                 if_match: input.if_match.as_ref(),
@@ -379,19 +431,7 @@ impl S3Backend {
             },
             &obj,
         )?;
-        let (start, len, content_range) = match input.range {
-            Some(range) => {
-                let r = range.check(obj.size).map_err(|_| {
-                    S3Error::with_message(
-                        S3ErrorCode::InvalidRange,
-                        "The requested range is not satisfiable",
-                    )
-                })?;
-                let header = format!("bytes {}-{}/{}", r.start, r.end - 1, obj.size);
-                (r.start, r.end - r.start, Some(header))
-            }
-            None => (0, obj.size, None),
-        };
+        let (start, len, content_range) = byte_range(input.range, obj.size)?;
         let body = BlobStream::new(file, start, len).into_blob();
         let h = &obj.headers;
         let out = GetObjectOutput {
@@ -416,6 +456,7 @@ impl S3Backend {
             storage_class: reported_class(h.storage_class.as_deref()),
             tag_count: (!obj.tags.is_empty()).then_some(obj.tags.len() as i32),
             parts_count: input.part_number.and(obj.parts.map(|p| p as i32)),
+            version_id: state.shows_versions().then(|| obj.version_str().to_owned()),
             ..Default::default()
         };
         // response-content-type & co. are applied by s3s on top of these headers.
@@ -429,7 +470,9 @@ impl S3Backend {
         let account = self.account(&req);
         let input = req.input;
         let bucket = self.bucket_for(&input.bucket, &account)?;
-        let obj = self.object(&bucket, &input.key)?.ok_or_else(no_such_key)?;
+        let version = parse_version_id(input.version_id.as_deref())?;
+        let state = self.versioning_state(&bucket)?;
+        let obj = object_version(&self.store, &bucket.id, &input.key, version)?;
         check_read_conditions(
             &Conditions {
                 if_match: input.if_match.as_ref(),
@@ -439,21 +482,8 @@ impl S3Backend {
             },
             &obj,
         )?;
-        let (len, content_range) = match input.range {
-            Some(range) => {
-                let r = range.check(obj.size).map_err(|_| {
-                    S3Error::with_message(
-                        S3ErrorCode::InvalidRange,
-                        "The requested range is not satisfiable",
-                    )
-                })?;
-                (
-                    r.end - r.start,
-                    Some(format!("bytes {}-{}/{}", r.start, r.end - 1, obj.size)),
-                )
-            }
-            None => (obj.size, None),
-        };
+        let (_, len, content_range) = byte_range(input.range, obj.size)?;
+        let version_id = state.shows_versions().then(|| obj.version_str().to_owned());
         let h = obj.headers;
         let out = HeadObjectOutput {
             accept_ranges: Some("bytes".to_owned()),
@@ -474,6 +504,7 @@ impl S3Backend {
             metadata: (!h.metadata.is_empty()).then(|| h.metadata.into_iter().collect()),
             storage_class: reported_class(h.storage_class.as_deref()),
             parts_count: input.part_number.and(obj.parts.map(|p| p as i32)),
+            version_id,
             ..Default::default()
         };
         Ok(S3Response::new(out))
@@ -485,8 +516,9 @@ impl S3Backend {
     ) -> S3Result<S3Response<DeleteObjectOutput>> {
         let account = self.account(&req);
         let bucket = self.bucket_for(&req.input.bucket, &account)?;
+        let version = parse_version_id(req.input.version_id.as_deref())?;
         let if_match = req.input.if_match.clone();
-        self.remove_object(&bucket, &req.input.key, |current| {
+        let deleted = self.remove_object(&bucket, &req.input.key, version, |current| {
             match (&if_match, current) {
                 (Some(_), None) => Err(no_such_key()),
                 (Some(cond), Some(obj)) if !etag_matches(cond, &obj.etag) => {
@@ -495,29 +527,51 @@ impl S3Backend {
                 _ => Ok(()),
             }
         })?;
-        Ok(S3Response::new(DeleteObjectOutput::default()))
+        Ok(S3Response::new(DeleteObjectOutput {
+            delete_marker: deleted.delete_marker.then_some(true),
+            version_id: deleted.version_id,
+            ..Default::default()
+        }))
     }
 
-    /// Deletes the key if present (deleting nothing is success, as on S3).
+    /// DeleteObject's work, for one key: without a version, the versioning state decides
+    /// (remove, or stack a delete marker); with one, that version goes for good. Deleting
+    /// nothing is success, as on S3.
     fn remove_object(
         &self,
         bucket: &BucketRecord,
         key: &str,
+        version: Option<Option<String>>,
         check: impl FnOnce(Option<&ObjectRecord>) -> S3Result<()>,
-    ) -> S3Result<()> {
-        let scope = object_scope(&bucket.id);
-        let old = self.store.transaction(|txn| -> Result<_, TxError> {
-            let old = txn.get::<ObjectRecord>(&scope, key)?;
-            check(old.as_ref())?;
-            if old.is_some() {
-                txn.delete::<ObjectRecord>(&scope, key)?;
+    ) -> S3Result<Deleted> {
+        let now = self.now_ms();
+        let (deleted, garbage) = self.store.transaction(|txn| -> Result<_, TxError> {
+            let state = State::of(get_config::<VersioningConfig>(txn, &bucket.id)?.as_ref());
+            match version {
+                None => {
+                    let current = txn.get::<ObjectRecord>(&object_scope(&bucket.id), key)?;
+                    check(current.as_ref())?;
+                    let pushed =
+                        push_version(txn, &bucket.id, key, NewTop::DeleteMarker, state, now)?;
+                    let deleted = Deleted {
+                        delete_marker: state.shows_versions(),
+                        version_id: shown_version(state, pushed.version_id),
+                    };
+                    Ok((deleted, pushed.garbage))
+                }
+                Some(v) => {
+                    let removed = remove_version(txn, &bucket.id, key, v.as_deref())?;
+                    let deleted = Deleted {
+                        delete_marker: removed.as_ref().is_some_and(|r| r.delete_marker),
+                        version_id: Some(v.unwrap_or_else(|| NULL_VERSION.to_owned())),
+                    };
+                    Ok((deleted, removed.map(|r| r.garbage).unwrap_or_default()))
+                }
             }
-            Ok(old)
         })?;
-        if let Some(old) = old {
-            self.delete_blobs([old.blob]);
-        }
-        Ok(())
+        self.delete_blobs(garbage);
+        self.changed();
+        Ok(deleted)
     }
 
     pub(super) fn op_delete_objects(
@@ -538,19 +592,30 @@ impl S3Backend {
         let mut errors = Vec::new();
         for ident in delete.objects {
             let key = ident.key;
-            let result =
-                self.remove_object(&bucket, &key, |current| match (&ident.e_tag, current) {
-                    (Some(etag), Some(obj)) if etag.value() != obj.etag => {
-                        Err(precondition_failed())
+            let result = parse_version_id(ident.version_id.as_deref()).and_then(|version| {
+                self.remove_object(&bucket, &key, version, |current| {
+                    match (&ident.e_tag, current) {
+                        (Some(etag), Some(obj)) if etag.value() != obj.etag => {
+                            Err(precondition_failed())
+                        }
+                        _ => Ok(()),
                     }
-                    _ => Ok(()),
-                });
+                })
+            });
             match result {
-                Ok(()) => {
+                Ok(d) => {
                     if !quiet {
+                        // A new delete marker is reported as such; a removed version by its id.
+                        let (version_id, marker_id) = match (&ident.version_id, d.delete_marker) {
+                            (None, true) => (None, d.version_id),
+                            (Some(_), true) => (d.version_id.clone(), d.version_id),
+                            (_, false) => (d.version_id, None),
+                        };
                         deleted.push(DeletedObject {
                             key: Some(key),
-                            ..Default::default()
+                            version_id,
+                            delete_marker: d.delete_marker.then_some(true),
+                            delete_marker_version_id: marker_id,
                         });
                     }
                 }
@@ -558,7 +623,7 @@ impl S3Backend {
                     code: Some(e.code().as_str().to_owned()),
                     message: e.message().map(str::to_owned),
                     key: Some(key),
-                    version_id: None,
+                    version_id: ident.version_id,
                 }),
             }
         }
@@ -574,7 +639,7 @@ impl S3Backend {
         &self,
         source: &CopySource,
         account: &str,
-    ) -> S3Result<(BucketRecord, String, ObjectRecord)> {
+    ) -> S3Result<CopySourceObject> {
         let CopySource::Bucket {
             bucket,
             key,
@@ -586,15 +651,37 @@ impl S3Backend {
                 "Copying from access points or outposts is not implemented",
             ));
         };
-        if version_id.as_deref().is_some_and(|v| v != "null") {
-            return Err(S3Error::with_message(
-                S3ErrorCode::NoSuchVersion,
-                "The specified version does not exist.",
-            ));
-        }
+        let version = parse_version_id(version_id.as_deref())?;
         let bucket = self.bucket_for(bucket, account)?;
-        let obj = self.object(&bucket, key)?.ok_or_else(no_such_key)?;
-        Ok((bucket, key.to_string(), obj))
+        let state = self.versioning_state(&bucket)?;
+        let (object, is_current) = match version {
+            None => (object_version(&self.store, &bucket.id, key, None)?, true),
+            Some(v) => match find_version(&self.store, &bucket.id, key, v.as_deref())
+                .map_err(store_error)?
+                .ok_or_else(no_such_version)?
+            {
+                Found::Current(o) => (*o, true),
+                Found::Stacked(_, v) => match v.body {
+                    VersionBody::Object(o) => (*o, false),
+                    VersionBody::DeleteMarker { .. } => {
+                        return Err(S3Error::with_message(
+                            S3ErrorCode::InvalidRequest,
+                            "The source of a copy request may not specifically refer to a delete marker by version id.",
+                        ));
+                    }
+                },
+            },
+        };
+        let shown_version = state
+            .shows_versions()
+            .then(|| object.version_str().to_owned());
+        Ok(CopySourceObject {
+            bucket,
+            key: key.to_string(),
+            object,
+            is_current,
+            shown_version,
+        })
     }
 
     pub(super) async fn op_copy_object(
@@ -604,16 +691,9 @@ impl S3Backend {
         let account = self.account(&req);
         let mut input = req.input;
         let dest_bucket = self.bucket_for(&input.bucket, &account)?;
-        let (src_bucket, src_key, src) = self.copy_source(&input.copy_source, &account)?;
-        check_copy_conditions(
-            &Conditions {
-                if_match: input.copy_source_if_match.as_ref(),
-                if_none_match: input.copy_source_if_none_match.as_ref(),
-                if_modified_since: input.copy_source_if_modified_since.as_ref(),
-                if_unmodified_since: input.copy_source_if_unmodified_since.as_ref(),
-            },
-            &src,
-        )?;
+        let source = self.copy_source(&input.copy_source, &account)?;
+        let src = &source.object;
+        check_copy_conditions(&copy_source_conditions!(input), src)?;
         let replace_metadata = match input.metadata_directive.as_ref().map(|d| d.as_str()) {
             None | Some("COPY") => false,
             Some("REPLACE") => true,
@@ -624,7 +704,9 @@ impl S3Backend {
             Some("REPLACE") => true,
             Some(_) => return Err(invalid_argument("Unknown tagging directive.")),
         };
-        let same_object = src_bucket.id == dest_bucket.id && src_key == input.key;
+        // Copying an older version onto its own key is how a version is restored: allowed.
+        let same_object =
+            source.bucket.id == dest_bucket.id && source.key == input.key && source.is_current;
         if same_object
             && !replace_metadata
             && input.storage_class.is_none()
@@ -637,17 +719,7 @@ impl S3Backend {
             ));
         }
         let mut headers = if replace_metadata {
-            object_headers(HeaderInput {
-                content_type: input.content_type.take(),
-                content_encoding: input.content_encoding.take(),
-                content_disposition: input.content_disposition.take(),
-                content_language: input.content_language.take(),
-                cache_control: input.cache_control.take(),
-                expires: input.expires.take(),
-                website_redirect_location: input.website_redirect_location.take(),
-                metadata: input.metadata.take(),
-                storage_class: input.storage_class.take(),
-            })?
+            object_headers(take_header_input!(input))?
         } else {
             let mut h = src.headers.clone();
             if let Some(loc) = input.website_redirect_location.take() {
@@ -675,14 +747,25 @@ impl S3Backend {
             headers,
             tags,
             parts: None,
+            version_id: None,
+            seq: 0,
         };
-        self.commit_object(&dest_bucket, &input.key, &record, |_| Ok(()))?;
+        let (etag, last_modified_ms) = (record.etag.clone(), record.last_modified_ms);
+        let version_id = self.commit_object(
+            &dest_bucket,
+            &input.key,
+            record,
+            |_| Ok(()),
+            |_| Ok(Vec::new()),
+        )?;
         Ok(S3Response::new(CopyObjectOutput {
             copy_object_result: Some(CopyObjectResult {
-                e_tag: Some(ETag::Strong(record.etag.clone())),
-                last_modified: Some(ts(record.last_modified_ms)),
+                e_tag: Some(ETag::Strong(etag)),
+                last_modified: Some(ts(last_modified_ms)),
                 ..Default::default()
             }),
+            copy_source_version_id: source.shown_version,
+            version_id,
             ..Default::default()
         }))
     }
@@ -694,8 +777,10 @@ impl S3Backend {
         let account = self.account(&req);
         let bucket = self.bucket_for(&req.input.bucket, &account)?;
         let tags = validate_tags(&req.input.tagging.tag_set, MAX_OBJECT_TAGS)?;
-        self.update_object(&bucket, &req.input.key, |obj| obj.tags = tags)?;
-        Ok(S3Response::new(PutObjectTaggingOutput::default()))
+        let version = parse_version_id(req.input.version_id.as_deref())?;
+        let version_id =
+            self.update_object(&bucket, &req.input.key, version, |obj| obj.tags = tags)?;
+        Ok(S3Response::new(PutObjectTaggingOutput { version_id }))
     }
 
     pub(super) fn op_get_object_tagging(
@@ -704,12 +789,12 @@ impl S3Backend {
     ) -> S3Result<S3Response<GetObjectTaggingOutput>> {
         let account = self.account(&req);
         let bucket = self.bucket_for(&req.input.bucket, &account)?;
-        let obj = self
-            .object(&bucket, &req.input.key)?
-            .ok_or_else(no_such_key)?;
+        let version = parse_version_id(req.input.version_id.as_deref())?;
+        let state = self.versioning_state(&bucket)?;
+        let obj = object_version(&self.store, &bucket.id, &req.input.key, version)?;
         Ok(S3Response::new(GetObjectTaggingOutput {
             tag_set: to_tag_set(&obj.tags),
-            version_id: None,
+            version_id: state.shows_versions().then(|| obj.version_str().to_owned()),
         }))
     }
 
@@ -719,27 +804,88 @@ impl S3Backend {
     ) -> S3Result<S3Response<DeleteObjectTaggingOutput>> {
         let account = self.account(&req);
         let bucket = self.bucket_for(&req.input.bucket, &account)?;
-        self.update_object(&bucket, &req.input.key, |obj| obj.tags.clear())?;
-        Ok(S3Response::new(DeleteObjectTaggingOutput::default()))
+        let version = parse_version_id(req.input.version_id.as_deref())?;
+        let version_id =
+            self.update_object(&bucket, &req.input.key, version, |obj| obj.tags.clear())?;
+        Ok(S3Response::new(DeleteObjectTaggingOutput { version_id }))
     }
 
+    /// Changes one version of an object in place (tags); returns the version id to show.
     fn update_object(
         &self,
         bucket: &BucketRecord,
         key: &str,
+        version: Option<Option<String>>,
         change: impl FnOnce(&mut ObjectRecord),
-    ) -> S3Result<()> {
-        let scope = object_scope(&bucket.id);
-        self.store.transaction(|txn| -> Result<(), TxError> {
-            let mut obj = txn
-                .get::<ObjectRecord>(&scope, key)?
-                .ok_or_else(no_such_key)?;
-            change(&mut obj);
-            txn.put(&scope, key, &obj)?;
-            Ok(())
+    ) -> S3Result<Option<String>> {
+        let shown = self.store.transaction(|txn| -> Result<_, TxError> {
+            let state = State::of(get_config::<VersioningConfig>(txn, &bucket.id)?.as_ref());
+            let found = match &version {
+                None => Found::Current(Box::new(object_version(txn, &bucket.id, key, None)?)),
+                Some(v) => {
+                    find_version(txn, &bucket.id, key, v.as_deref())?.ok_or_else(no_such_version)?
+                }
+            };
+            let shown;
+            match found {
+                Found::Current(mut obj) => {
+                    change(&mut obj);
+                    shown = obj.version_str().to_owned();
+                    txn.put(&object_scope(&bucket.id), key, &*obj)?;
+                }
+                Found::Stacked(vkey, mut v) => {
+                    let VersionBody::Object(obj) = &mut v.body else {
+                        return Err(super::versions::marker_not_allowed(&v).into());
+                    };
+                    change(obj);
+                    shown = obj.version_str().to_owned();
+                    txn.put::<VersionRecord>(&version_scope(&bucket.id), &vkey, &v)?;
+                }
+            }
+            Ok(state.shows_versions().then_some(shown))
         })?;
-        Ok(())
+        self.changed();
+        Ok(shown)
     }
+}
+
+/// What a DeleteObject did, as its response headers say.
+pub(super) struct Deleted {
+    pub delete_marker: bool,
+    pub version_id: Option<String>,
+}
+
+/// The object a copy reads, and where it came from.
+pub(super) struct CopySourceObject {
+    pub bucket: BucketRecord,
+    pub key: String,
+    pub object: ObjectRecord,
+    /// It is the key's current version (not an older one named by version id).
+    pub is_current: bool,
+    /// `x-amz-copy-source-version-id`, on a versioned source bucket.
+    pub shown_version: Option<String>,
+}
+
+/// The version id a response shows: none on a never-versioned bucket, `null` for null versions.
+pub(super) fn shown_version(state: State, version_id: Option<String>) -> Option<String> {
+    state
+        .shows_versions()
+        .then(|| version_id.unwrap_or_else(|| NULL_VERSION.to_owned()))
+}
+
+/// A `Range` against an object's size: (start, length, `Content-Range`).
+fn byte_range(range: Option<Range>, size: u64) -> S3Result<(u64, u64, Option<String>)> {
+    let Some(range) = range else {
+        return Ok((0, size, None));
+    };
+    let r = range.check(size).map_err(|_| {
+        S3Error::with_message(
+            S3ErrorCode::InvalidRange,
+            "The requested range is not satisfiable",
+        )
+    })?;
+    let header = format!("bytes {}-{}/{}", r.start, r.end - 1, size);
+    Ok((r.start, r.end - r.start, Some(header)))
 }
 
 /// PUT's `If-None-Match: *` (412 if the key exists) and `If-Match` (404 if it does not,

@@ -57,6 +57,7 @@ pub struct Harness {
     pub addr: SocketAddr,
     pub clock: Clock,
     pub registry: Arc<Registry>,
+    pub front: Arc<S3Front>,
 }
 
 pub struct Resp {
@@ -112,14 +113,19 @@ fn unescape(s: &str) -> String {
 }
 
 pub async fn start(strict: bool) -> Harness {
+    start_with_clock(strict, Clock::system()).await
+}
+
+/// A harness on a given clock (lifecycle tests move a fixed one).
+pub async fn start_with_clock(strict: bool, clock: Clock) -> Harness {
     let store = Store::open_ephemeral().unwrap();
-    let clock = Clock::system();
     let registry = Arc::new(Registry::default());
     registry.register(credential(KEY, SECRET, ACCOUNT)).unwrap();
     registry
         .register(credential(OTHER_KEY, OTHER_SECRET, "111122223333"))
         .unwrap();
     let front = Arc::new(S3Front::new(store, clock.clone(), registry.clone(), strict));
+    let server_front = front.clone();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move {
@@ -127,7 +133,7 @@ pub async fn start(strict: bool) -> Harness {
             let Ok((stream, _)) = listener.accept().await else {
                 return;
             };
-            let front = front.clone();
+            let front = server_front.clone();
             tokio::spawn(async move {
                 let service = hyper::service::service_fn(move |req| {
                     let front = front.clone();
@@ -143,6 +149,7 @@ pub async fn start(strict: bool) -> Harness {
         addr,
         clock,
         registry,
+        front,
     }
 }
 
@@ -156,6 +163,13 @@ pub fn enc(key: &str) -> String {
         .remove(b'~')
         .remove(b'/');
     utf8_percent_encode(key, SET).to_string()
+}
+
+/// `Content-MD5` of a body (base64 of the binary MD5), as S3 wants on XML configuration PUTs.
+pub fn content_md5(data: &[u8]) -> String {
+    use base64::Engine;
+    use md5::{Digest, Md5};
+    base64::engine::general_purpose::STANDARD.encode(Md5::digest(data))
 }
 
 pub fn md5_hex(data: &[u8]) -> String {
@@ -208,6 +222,27 @@ impl Harness {
         let r = self.call("PUT", target).body(body.to_vec()).send().await;
         assert!(r.status < 300, "PUT {target}: {} {}", r.status, r.text());
         r
+    }
+
+    /// Sends a request that must fail with this status and S3 error code.
+    pub async fn expect_error(&self, method: &str, target: &str, status: u16, code: &str) -> Resp {
+        let r = self.call(method, target).send().await;
+        assert_eq!(
+            (r.status, r.code().as_deref()),
+            (status, Some(code)),
+            "{method} {target}: {}",
+            r.text()
+        );
+        r
+    }
+
+    /// Sends an XML body with its Content-MD5 (configuration PUTs, multi-object delete).
+    pub async fn send_xml(&self, method: &str, target: &str, xml: &str) -> Resp {
+        self.call(method, target)
+            .header("content-md5", &content_md5(xml.as_bytes()))
+            .body(xml.as_bytes().to_vec())
+            .send()
+            .await
     }
 
     /// A presigned URL's target (path + query) for the default key.
