@@ -262,3 +262,48 @@ def test_s3_shows_in_coverage_and_health(nimbus):
     assert coverage["implemented"] >= 26 and "PutObject" in coverage["operations"]
     assert nimbus.admin("GET", "/_localstack/health")["services"]["s3"] == "running"
     assert nimbus.admin("GET", "/_nimbus/health")["services"]["s3"] == "running"
+
+
+def test_versioning_with_boto3(s3, bucket):
+    assert "Status" not in s3.get_bucket_versioning(Bucket=bucket)
+    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    assert s3.get_bucket_versioning(Bucket=bucket)["Status"] == "Enabled"
+    v1 = s3.put_object(Bucket=bucket, Key="doc", Body=b"one")["VersionId"]
+    v2 = s3.put_object(Bucket=bucket, Key="doc", Body=b"two")["VersionId"]
+    assert v1 != v2 and v1 != "null"
+    assert s3.get_object(Bucket=bucket, Key="doc")["Body"].read() == b"two"
+    assert s3.get_object(Bucket=bucket, Key="doc", VersionId=v1)["Body"].read() == b"one"
+    deleted = s3.delete_object(Bucket=bucket, Key="doc")
+    assert deleted["DeleteMarker"] is True
+    assert code_of(s3.get_object, Bucket=bucket, Key="doc") == ("NoSuchKey", 404)
+    assert "Contents" not in s3.list_objects_v2(Bucket=bucket)
+    versions = s3.list_object_versions(Bucket=bucket, Prefix="doc")
+    assert [v["VersionId"] for v in versions["Versions"]] == [v2, v1]
+    assert [m["VersionId"] for m in versions["DeleteMarkers"]] == [deleted["VersionId"]]
+    assert versions["DeleteMarkers"][0]["IsLatest"] is True
+    # Removing the marker brings the object back.
+    s3.delete_object(Bucket=bucket, Key="doc", VersionId=deleted["VersionId"])
+    assert s3.get_object(Bucket=bucket, Key="doc")["Body"].read() == b"two"
+    # A well-formed id that names nothing, and a malformed one, as AWS tells them apart.
+    assert code_of(s3.get_object, Bucket=bucket, Key="doc", VersionId="A" * 32) == ("NoSuchVersion", 404)
+    assert code_of(s3.get_object, Bucket=bucket, Key="doc", VersionId="not-an-id") == ("InvalidArgument", 400)
+
+
+def test_lifecycle_runs_when_the_clock_moves(start_nimbus):
+    server = start_nimbus()
+    s3 = server.client("s3", **S3_PATH_STYLE)
+    s3.create_bucket(Bucket="lifecycle")
+    s3.put_bucket_lifecycle_configuration(Bucket="lifecycle", LifecycleConfiguration={"Rules": [
+        {"ID": "tmp", "Status": "Enabled", "Filter": {"Prefix": "tmp/"}, "Expiration": {"Days": 1}},
+    ]})
+    s3.put_object(Bucket="lifecycle", Key="tmp/a", Body=b"a")
+    s3.put_object(Bucket="lifecycle", Key="keep/b", Body=b"b")
+    rules = s3.get_bucket_lifecycle_configuration(Bucket="lifecycle")["Rules"]
+    assert rules[0]["ID"] == "tmp" and rules[0]["Expiration"]["Days"] == 1
+    server.admin("POST", "/_nimbus/clock", {"advance_seconds": 3600})
+    assert len(s3.list_objects_v2(Bucket="lifecycle")["Contents"]) == 2
+    # Creation + 1 day, rounded up to the next midnight UTC: two days is always past it.
+    server.admin("POST", "/_nimbus/clock", {"advance_seconds": 2 * 86400})
+    assert [o["Key"] for o in s3.list_objects_v2(Bucket="lifecycle")["Contents"]] == ["keep/b"]
+    s3.delete_bucket_lifecycle(Bucket="lifecycle")
+    assert code_of(s3.get_bucket_lifecycle_configuration, Bucket="lifecycle") == ("NoSuchLifecycleConfiguration", 404)

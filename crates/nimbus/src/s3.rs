@@ -28,8 +28,13 @@ impl Sweeper for S3 {
         "s3"
     }
 
+    /// Applies the lifecycle rules that are due on Nimbus's clock.
     fn sweep(&self) -> BoxFuture<'_, ()> {
-        // Lifecycle rules land with the versioning work; until then S3 has nothing due on the clock.
-        Box::pin(async {})
+        Box::pin(async {
+            let report = self.0.run_lifecycle().await;
+            if report.acted() {
+                tracing::info!(?report, "s3 lifecycle rules applied");
+            }
+        })
     }
 }
