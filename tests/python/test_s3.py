@@ -307,3 +307,65 @@ def test_lifecycle_runs_when_the_clock_moves(start_nimbus):
     assert [o["Key"] for o in s3.list_objects_v2(Bucket="lifecycle")["Contents"]] == ["keep/b"]
     s3.delete_bucket_lifecycle(Bucket="lifecycle")
     assert code_of(s3.get_bucket_lifecycle_configuration, Bucket="lifecycle") == ("NoSuchLifecycleConfiguration", 404)
+
+
+@pytest.mark.parametrize("signature_version", ["s3", "s3v4"])
+def test_presigned_post_browser_upload(start_nimbus, signature_version):
+    server = start_nimbus()
+    s3 = server.client("s3", signature_version=signature_version, **S3_PATH_STYLE)
+    s3.create_bucket(Bucket="uploads")
+    post = s3.generate_presigned_post(
+        "uploads", "user/${filename}",
+        Fields={"success_action_status": "201", "Content-Type": "image/jpeg"},
+        Conditions=[["content-length-range", 1, 100], {"success_action_status": "201"},
+                    ["starts-with", "$key", "user/"], {"Content-Type": "image/jpeg"}],
+        ExpiresIn=600)
+    r = requests.post(post["url"], data=post["fields"], files={"file": ("photo.jpg", b"jpeg bytes")})
+    assert r.status_code == 201, r.text
+    created = {child.tag: child.text for child in ET.fromstring(r.content)}
+    assert created["Key"] == "user/photo.jpg" and created["Bucket"] == "uploads"
+    got = s3.get_object(Bucket="uploads", Key="user/photo.jpg")
+    assert got["Body"].read() == b"jpeg bytes" and got["ContentType"] == "image/jpeg"
+
+    # Each condition is enforced.
+    r = requests.post(post["url"], data=post["fields"], files={"file": ("big.jpg", b"x" * 101)})
+    assert r.status_code == 400 and xml_error(r)["Code"] == "EntityTooLarge"
+    fields = dict(post["fields"], key="elsewhere/x")
+    r = requests.post(post["url"], data=fields, files={"file": ("x", b"abc")})
+    assert r.status_code in (400, 403) and xml_error(r)["Code"] in ("AccessDenied", "InvalidPolicyDocument")
+    signature_field = "x-amz-signature" if signature_version == "s3v4" else "signature"
+    fields = dict(post["fields"], **{signature_field: post["fields"][signature_field][:-4] + "AAAA"})
+    r = requests.post(post["url"], data=fields, files={"file": ("x.jpg", b"abc")})
+    assert r.status_code == 403 and xml_error(r)["Code"] == "SignatureDoesNotMatch"
+
+    # The policy expires on Nimbus's clock.
+    server.admin("POST", "/_nimbus/clock", {"advance_seconds": 601})
+    r = requests.post(post["url"], data=post["fields"], files={"file": ("late.jpg", b"abc")})
+    assert r.status_code == 403
+    assert xml_error(r)["Code"] == "AccessDenied"
+    assert code_of(s3.head_object, Bucket="uploads", Key="user/late.jpg") == ("404", 404)
+
+
+def test_presigned_post_redirect_and_unknown_key(nimbus, s3, bucket):
+    unknown = nimbus.client("s3", access_key="AKIAUNKNOWNPOSTER001", secret_key="whatever",
+                            signature_version="s3v4", **S3_PATH_STYLE)
+    post = unknown.generate_presigned_post(
+        bucket, "forms/${filename}", Fields={"success_action_redirect": "http://app.example/done"},
+        Conditions=[{"success_action_redirect": "http://app.example/done"}])
+    r = requests.post(post["url"], data=post["fields"], files={"file": ("report.csv", b"a,b\n")},
+                      allow_redirects=False)
+    assert r.status_code == 303, r.text
+    assert r.headers["Location"].startswith("http://app.example/done?")
+    assert "key=forms%2Freport.csv" in r.headers["Location"]
+    assert s3.get_object(Bucket=bucket, Key="forms/report.csv")["Body"].read() == b"a,b\n"
+
+
+def test_sigv2_header_signing_for_old_clients(nimbus, unique):
+    old = nimbus.client("s3", signature_version="s3", **S3_PATH_STYLE)
+    name = f"sigv2-{unique}"
+    old.create_bucket(Bucket=name)
+    old.put_object(Bucket=name, Key="a b/c.txt", Body=b"v2", Metadata={"k": "v"})
+    assert old.get_object(Bucket=name, Key="a b/c.txt")["Body"].read() == b"v2"
+    assert [o["Key"] for o in old.list_objects(Bucket=name)["Contents"]] == ["a b/c.txt"]
+    bad = nimbus.client("s3", signature_version="s3", secret_key="wrong", **S3_PATH_STYLE)
+    assert code_of(bad.get_object, Bucket=name, Key="a b/c.txt") == ("SignatureDoesNotMatch", 403)

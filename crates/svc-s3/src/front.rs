@@ -125,7 +125,12 @@ impl S3Front {
     pub async fn call(&self, mut req: http::Request<s3s::Body>) -> http::Response<ResponseBody> {
         let request_id = nimbus_core::ids::request_id();
         let resource = req.uri().path().to_owned();
-        let response = match self.pre_authenticate(&mut req) {
+        let prepared = if crate::post_form::is_form_upload(&req) {
+            self.prepare_form_upload(&mut req).await
+        } else {
+            self.pre_authenticate(&mut req)
+        };
+        let response = match prepared {
             Err(e) => error_response(e),
             Ok(()) => match self.service.call(req).await {
                 Ok(resp) => resp,
@@ -195,6 +200,33 @@ impl S3Front {
 }
 
 impl S3Front {
+    /// [`S3Front::pre_authenticate`] for browser form uploads, whose credentials are form fields
+    /// (see `post_form.rs`).
+    async fn prepare_form_upload(&self, req: &mut http::Request<s3s::Body>) -> Result<(), S3Error> {
+        let credentials = self.credentials.clone();
+        let strict = self.strict;
+        let drop_signature = |key: &str| {
+            if credentials.lookup(key).is_some() {
+                Ok(false)
+            } else if strict {
+                Err(S3Error::with_message(S3ErrorCode::InvalidAccessKeyId, INVALID_ACCESS_KEY_MESSAGE))
+            } else {
+                Ok(true)
+            }
+        };
+        let form = crate::post_form::prepare(req, self.clock.now(), drop_signature).await?;
+        if let Some(key) = form.access_key
+            && self.credentials.lookup(&key).is_none()
+        {
+            req.extensions_mut().insert(Caller {
+                account_id: account_for_key(&key, &self.default_account),
+                access_key_id: Some(key),
+                region: form.region,
+            });
+        }
+        Ok(())
+    }
+
     /// [`S3Front::pre_authenticate`] for SigV2 (`Authorization: AWS key:signature`, or
     /// `AWSAccessKeyId`/`Signature`/`Expires` in the query): unknown keys, as for SigV4.
     fn pre_authenticate_v2(&self, req: &mut http::Request<s3s::Body>) -> Result<(), S3Error> {
@@ -220,7 +252,7 @@ impl S3Front {
             return Ok(());
         };
         if self.credentials.lookup(&access_key).is_some() {
-            return Ok(());
+            return bucket_root_with_slash(req);
         }
         if self.strict {
             return Err(S3Error::with_message(
@@ -243,6 +275,39 @@ impl S3Front {
         });
         Ok(())
     }
+}
+
+/// SigV2 signs a path-style request to a bucket (`PUT /bkt`) with the resource `/bkt/`, as AWS
+/// documents and boto's signer does, while s3s 0.14.1 signs the path as sent. Adding the slash
+/// makes both agree; s3s reads `/bkt/` as the same bucket.
+fn bucket_root_with_slash(req: &mut http::Request<s3s::Body>) -> Result<(), S3Error> {
+    let virtual_host = req
+        .headers()
+        .get(http::header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .and_then(crate::host::parse_virtual_host)
+        .is_some();
+    let path = req.uri().path();
+    let one_segment = path.len() > 1 && !path[1..].contains('/');
+    if virtual_host || !one_segment {
+        return Ok(());
+    }
+    let uri = req.uri();
+    let path_and_query = match uri.query() {
+        Some(q) => format!("{}/?{q}", uri.path()),
+        None => format!("{}/", uri.path()),
+    };
+    let mut builder = http::Uri::builder();
+    if let Some(scheme) = uri.scheme() {
+        builder = builder.scheme(scheme.clone());
+    }
+    if let Some(authority) = uri.authority() {
+        builder = builder.authority(authority.clone());
+    }
+    *req.uri_mut() = builder.path_and_query(path_and_query).build().map_err(|_| {
+        S3Error::with_message(S3ErrorCode::InvalidURI, "Couldn't parse the specified URI.")
+    })?;
+    Ok(())
 }
 
 /// Rewrites the request's URI without the named query parameters.

@@ -23,6 +23,7 @@ mod errors;
 mod front;
 mod host;
 mod io;
+mod post_form;
 mod lifecycle;
 mod records;
 
