@@ -58,6 +58,10 @@ pub enum StoreError {
         supported: u32,
     },
 
+    /// A group commit failed; every write of the batch was rolled back.
+    #[error("write not committed: {0}")]
+    Commit(String),
+
     #[error("blob {0} does not exist")]
     BlobNotFound(BlobId),
 }

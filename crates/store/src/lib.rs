@@ -22,22 +22,23 @@ mod blob;
 mod dir_lock;
 mod durable_fs;
 mod error;
+mod group_commit;
 mod records;
 mod schema;
 mod sealing;
 
-use std::cell::RefCell;
 use std::fmt;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
 
-use rusqlite::{Connection, TransactionBehavior};
+use rusqlite::Connection;
 
 pub use blob::{BlobId, BlobStore, BlobWriter};
 pub use error::{Result, StoreError};
 pub use records::{Record, Txn};
 
 use dir_lock::DirLock;
+use group_commit::GroupWriter;
 use sealing::SealingKey;
 
 /// Idle reader connections kept for reuse. More can exist briefly under a burst; the extras are
@@ -57,7 +58,7 @@ pub struct Store {
 struct Inner {
     dir: PathBuf,
     database_path: PathBuf,
-    writer: Mutex<Connection>,
+    writer: GroupWriter,
     idle_readers: Mutex<Vec<Connection>>,
     sealing_key: SealingKey,
     blobs: BlobStore,
@@ -101,11 +102,13 @@ impl Store {
         let blobs = BlobStore::open_dir(dir.join(BLOBS_DIR_NAME), durable)?;
         // One reader up front so the first request does not pay for opening it.
         let first_reader = schema::open_reader(&database_path)?;
+        static NEXT_WRITER_ID: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(1);
+        let writer_id = NEXT_WRITER_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         Ok(Store {
             inner: Arc::new(Inner {
                 dir,
                 database_path,
-                writer: Mutex::new(writer),
+                writer: GroupWriter::new(writer, writer_id),
                 idle_readers: Mutex::new(vec![first_reader]),
                 sealing_key,
                 blobs,
@@ -130,22 +133,19 @@ impl Store {
     pub fn put<R: Record>(&self, scope: &str, key: &str, record: &R) -> Result<()> {
         // Serialize before taking the writer so other writers do not wait on it.
         let body = records::encode(record)?;
-        let writer = self.lock_writer();
-        records::put(&writer, R::KIND, R::VERSION, scope, key, &body)
+        self.transaction(|t| records::put(t.conn, R::KIND, R::VERSION, scope, key, &body))
     }
 
     /// Creates a record only if the key is free (no read-check-write race); returns whether it
     /// was stored.
     pub fn insert<R: Record>(&self, scope: &str, key: &str, record: &R) -> Result<bool> {
         let body = records::encode(record)?;
-        let writer = self.lock_writer();
-        records::insert(&writer, R::KIND, R::VERSION, scope, key, &body)
+        self.transaction(|t| records::insert(t.conn, R::KIND, R::VERSION, scope, key, &body))
     }
 
     /// Deletes a record; returns whether it existed.
     pub fn delete<R: Record>(&self, scope: &str, key: &str) -> Result<bool> {
-        let writer = self.lock_writer();
-        records::delete(&writer, R::KIND, scope, key)
+        self.transaction(|t| records::delete(t.conn, R::KIND, scope, key))
     }
 
     /// Records of kind R in `scope` whose key starts with `prefix`, in key (byte) order, strictly
@@ -172,23 +172,14 @@ impl Store {
         &self,
         f: impl FnOnce(&mut Txn) -> Result<T, E>,
     ) -> Result<T, E> {
-        let mut writer = self.lock_writer();
-        let tx = writer
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(StoreError::from)?;
-        let mut txn = Txn { tx };
-        match f(&mut txn) {
-            Ok(value) => {
-                txn.tx.commit().map_err(StoreError::from)?;
-                Ok(value)
-            }
-            Err(e) => {
-                // A failed rollback still leaves nothing committed (SQLite discards the open
-                // transaction when the connection next begins one), so the closure's error wins.
-                let _ = txn.tx.rollback();
-                Err(e)
-            }
-        }
+        // Concurrent transactions share one commit (one fsync); see group_commit.rs.
+        self.inner.writer.run(f)
+    }
+
+    /// Write transactions committed since the store opened: with group commit, fewer than the
+    /// transactions run when writers overlap (one fsync each in durable mode).
+    pub fn commits(&self) -> u64 {
+        self.inner.writer.commits()
     }
 
     // ---- settings ----
@@ -198,12 +189,12 @@ impl Store {
     }
 
     pub fn set_setting(&self, name: &str, value: &str) -> Result<()> {
-        records::set_setting(&self.lock_writer(), name, value)
+        self.transaction(|t| records::set_setting(t.conn, name, value))
     }
 
     /// Removes a setting; returns whether it existed.
     pub fn remove_setting(&self, name: &str) -> Result<bool> {
-        records::remove_setting(&self.lock_writer(), name)
+        self.transaction(|t| records::remove_setting(t.conn, name))
     }
 
     // ---- secret material ----
@@ -231,12 +222,7 @@ impl Store {
     /// Deletes every record, setting and blob (POST /_nimbus/reset). Keeps the master key and
     /// the directory lock. Blob writes in flight are not interrupted.
     pub fn reset(&self) -> Result<()> {
-        {
-            let mut writer = self.lock_writer();
-            let tx = writer.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            records::delete_all(&tx)?;
-            tx.commit()?;
-        }
+        self.transaction(|t| records::delete_all(t.conn))?;
         // Metadata first: if deleting blobs fails halfway, no record points at a missing blob.
         self.inner.blobs.delete_all()
     }
@@ -264,57 +250,6 @@ impl Store {
             idle.push(conn);
         }
         result
-    }
-
-    /// The writer connection. Panics (rather than deadlocking the thread forever) if this thread
-    /// already holds it, i.e. a write method was called inside `transaction`'s closure.
-    fn lock_writer(&self) -> WriterGuard<'_> {
-        let store_id = Arc::as_ptr(&self.inner) as usize;
-        WRITERS_HELD_BY_THIS_THREAD.with_borrow_mut(|held| {
-            assert!(
-                !held.contains(&store_id),
-                "Store write called inside Store::transaction on the same store; use the Txn passed to the closure"
-            );
-            held.push(store_id);
-        });
-        // A panic while holding the writer (e.g. inside a transaction closure) poisons the mutex,
-        // but the open transaction was rolled back as the Txn dropped, so the connection is fine.
-        let conn = self
-            .inner
-            .writer
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        WriterGuard { conn, store_id }
-    }
-}
-
-thread_local! {
-    /// Stores whose writer this thread currently holds (almost always zero or one entry).
-    static WRITERS_HELD_BY_THIS_THREAD: RefCell<Vec<usize>> = const { RefCell::new(Vec::new()) };
-}
-
-struct WriterGuard<'a> {
-    conn: MutexGuard<'a, Connection>,
-    store_id: usize,
-}
-
-impl std::ops::Deref for WriterGuard<'_> {
-    type Target = Connection;
-    fn deref(&self) -> &Connection {
-        &self.conn
-    }
-}
-
-impl std::ops::DerefMut for WriterGuard<'_> {
-    fn deref_mut(&mut self) -> &mut Connection {
-        &mut self.conn
-    }
-}
-
-impl Drop for WriterGuard<'_> {
-    fn drop(&mut self) {
-        let store_id = self.store_id;
-        WRITERS_HELD_BY_THIS_THREAD.with_borrow_mut(|held| held.retain(|&id| id != store_id));
     }
 }
 

@@ -182,25 +182,25 @@ pub(crate) fn delete_all(conn: &Connection) -> Result<()> {
 /// transaction's own uncommitted writes. Everything commits together when the closure returns
 /// Ok, and nothing does if it returns Err or panics.
 pub struct Txn<'a> {
-    pub(crate) tx: rusqlite::Transaction<'a>,
+    pub(crate) conn: &'a Connection,
 }
 
 impl Txn<'_> {
     pub fn get<R: Record>(&self, scope: &str, key: &str) -> Result<Option<R>> {
-        get(&self.tx, scope, key)
+        get(self.conn, scope, key)
     }
 
     pub fn put<R: Record>(&self, scope: &str, key: &str, record: &R) -> Result<()> {
-        put(&self.tx, R::KIND, R::VERSION, scope, key, &encode(record)?)
+        put(self.conn, R::KIND, R::VERSION, scope, key, &encode(record)?)
     }
 
     /// Stores the record only if the key is free; returns whether it was stored.
     pub fn insert<R: Record>(&self, scope: &str, key: &str, record: &R) -> Result<bool> {
-        insert(&self.tx, R::KIND, R::VERSION, scope, key, &encode(record)?)
+        insert(self.conn, R::KIND, R::VERSION, scope, key, &encode(record)?)
     }
 
     pub fn delete<R: Record>(&self, scope: &str, key: &str) -> Result<bool> {
-        delete(&self.tx, R::KIND, scope, key)
+        delete(self.conn, R::KIND, scope, key)
     }
 
     pub fn list<R: Record>(
@@ -210,18 +210,18 @@ impl Txn<'_> {
         after: Option<&str>,
         limit: usize,
     ) -> Result<Vec<(String, R)>> {
-        list(&self.tx, scope, prefix, after, limit)
+        list(self.conn, scope, prefix, after, limit)
     }
 
     pub fn setting(&self, name: &str) -> Result<Option<String>> {
-        setting(&self.tx, name)
+        setting(self.conn, name)
     }
 
     pub fn set_setting(&self, name: &str, value: &str) -> Result<()> {
-        set_setting(&self.tx, name, value)
+        set_setting(self.conn, name, value)
     }
 
     pub fn remove_setting(&self, name: &str) -> Result<bool> {
-        remove_setting(&self.tx, name)
+        remove_setting(self.conn, name)
     }
 }

@@ -729,3 +729,31 @@ fn point_get_speed() {
         started.elapsed() / 200
     );
 }
+
+#[test]
+fn overlapping_durable_writers_share_commits() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let before = store.commits();
+    let threads: Vec<_> = (0..16)
+        .map(|t| {
+            let store = store.clone();
+            std::thread::spawn(move || {
+                for i in 0..25 {
+                    store.put("group", &format!("{t:02}-{i:02}"), &Gadget { name: format!("{t}/{i}") }).unwrap();
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+    let writes = 16 * 25;
+    let commits = store.commits() - before;
+    // Every write is there and durable (each put returned after its commit), in fewer fsyncs.
+    assert_eq!(store.list::<Gadget>("group", "", None, 1000).unwrap().len(), writes);
+    assert!(commits < writes as u64, "{commits} commits for {writes} overlapping writes");
+    drop(store);
+    let reopened = Store::open(dir.path()).unwrap();
+    assert_eq!(reopened.list::<Gadget>("group", "", None, 1000).unwrap().len(), writes);
+}
