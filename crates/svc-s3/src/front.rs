@@ -73,7 +73,7 @@ impl S3Front {
         default_account: &str,
         default_region: &str,
     ) -> Self {
-        let backend = S3Backend::new(store, clock.clone())
+        let backend = S3Backend::new(store.clone(), clock.clone())
             .with_default_account(default_account)
             .with_default_region(default_region);
         let mut builder = S3ServiceBuilder::new(backend);
@@ -85,8 +85,7 @@ impl S3Front {
         builder.set_access(NimbusAccess {
             credentials: credentials.clone(),
             clock: clock.clone(),
-            strict: strict_auth,
-            default_account: default_account.to_owned(),
+            store: store.clone(),
         });
         S3Front {
             service: builder.build(),

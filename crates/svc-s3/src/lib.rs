@@ -10,13 +10,17 @@
 //!
 //! What the backend does not implement stays s3s's default: `NotImplemented`.
 
+mod access;
+mod acl;
 mod auth;
 mod backend;
+mod bucket_config;
 mod chunked;
 mod errors;
 mod front;
 mod host;
 mod io;
+mod policy;
 mod records;
 
 pub use auth::Caller;
