@@ -40,6 +40,7 @@ const PRESIGN_PARAMS: &[&str] = &[
 
 pub struct S3Front {
     service: S3Service,
+    store: Store,
     credentials: Arc<dyn CredentialRegistry>,
     clock: Clock,
     strict: bool,
@@ -89,6 +90,7 @@ impl S3Front {
         });
         S3Front {
             service: builder.build(),
+            store,
             credentials,
             clock,
             strict: strict_auth,
@@ -107,18 +109,54 @@ impl S3Front {
     pub async fn call(&self, mut req: http::Request<s3s::Body>) -> http::Response<ResponseBody> {
         let request_id = nimbus_core::ids::request_id();
         let resource = req.uri().path().to_owned();
-        let response = match self.pre_authenticate(&mut req) {
-            Err(e) => error_response(e),
-            Ok(()) => match self.service.call(req).await {
-                Ok(resp) => resp,
-                Err(e) => {
-                    tracing::error!("s3 request failed: {e:?}");
-                    error_response(S3Error::new(S3ErrorCode::InternalError))
+        let host = req
+            .headers()
+            .get(http::header::HOST)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_owned();
+        let origin = req
+            .headers()
+            .get(http::header::ORIGIN)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let method = req.method().clone();
+        let target = request_target(&host, req.uri().path());
+        let response = if let Some(bucket) = crate::host::parse_website_host(&host) {
+            crate::website::serve(&self.service, &self.store, &bucket, &req, &request_id).await
+        } else if method == http::Method::OPTIONS {
+            // s3s does not route OPTIONS: CORS preflights are answered here.
+            match &target {
+                Some((bucket, key)) => {
+                    crate::cors::preflight(&self.store, bucket, key.as_deref(), req.headers())
                 }
-            },
+                None => error_response(S3Error::with_message(
+                    S3ErrorCode::MethodNotAllowed,
+                    "The specified method is not allowed against this resource.",
+                )),
+            }
+        } else {
+            match self.pre_authenticate(&mut req) {
+                Err(e) => error_response(e),
+                Ok(()) => match self.service.call(req).await {
+                    Ok(resp) => resp,
+                    Err(e) => {
+                        tracing::error!("s3 request failed: {e:?}");
+                        error_response(S3Error::new(S3ErrorCode::InternalError))
+                    }
+                },
+            }
         };
         let response = crate::errors::complete(response, &resource, &request_id).await;
         let mut response = response.map(|body| body.boxed_unsync());
+        // An actual cross-origin request gets its CORS headers, errors included.
+        if method != http::Method::OPTIONS
+            && let (Some(origin), Some((bucket, _))) = (&origin, &target)
+            && let Some(cors) =
+                crate::cors::actual_request_headers(&self.store, bucket, origin, method.as_str())
+        {
+            response.headers_mut().extend(cors);
+        }
         let headers = response.headers_mut();
         if let Ok(value) = http::HeaderValue::from_str(&request_id) {
             headers.insert("x-amz-request-id", value);
@@ -203,6 +241,20 @@ impl S3Front {
         });
         Ok(())
     }
+}
+
+/// The bucket and key a REST request addresses (virtual-hosted or path style).
+fn request_target(host: &str, path: &str) -> Option<(String, Option<String>)> {
+    let decode = |s: &str| percent_encoding::percent_decode_str(s).decode_utf8_lossy().into_owned();
+    let path = path.strip_prefix('/').unwrap_or(path);
+    if let Some((bucket, _)) = crate::host::parse_virtual_host(host) {
+        return Some((bucket, (!path.is_empty()).then(|| decode(path))));
+    }
+    if crate::host::parse_website_host(host).is_some() {
+        return None;
+    }
+    let (bucket, key) = path.split_once('/').unwrap_or((path, ""));
+    (!bucket.is_empty()).then(|| (decode(bucket), (!key.is_empty()).then(|| decode(key))))
 }
 
 /// A 12-digit access key id is its own account (as the server does for other services).
