@@ -229,7 +229,11 @@ fn rule_redirect(rule: &RoutingRuleConfig, key: &str, request_host: &str) -> htt
         .and_then(|c| c.parse::<u16>().ok())
         .and_then(|c| StatusCode::from_u16(c).ok())
         .unwrap_or(StatusCode::MOVED_PERMANENTLY);
-    redirect(status, &format!("{protocol}://{host}/{}", encode_path(&new_key)))
+    // Replacements are used as written (the `#!/` single-page-app prefix must stay a fragment);
+    // only what cannot appear in a Location header is encoded.
+    use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
+    const UNSAFE: &AsciiSet = &CONTROLS.add(b' ').add(b'"').add(b'<').add(b'>').add(b'`');
+    redirect(status, &format!("{protocol}://{host}/{}", utf8_percent_encode(&new_key, UNSAFE)))
 }
 
 fn redirect(status: StatusCode, location: &str) -> http::Response<s3s::Body> {
