@@ -50,12 +50,20 @@ pub fn iam_action(operation: &str) -> (String, bool) {
     let bucket = |a: &str| (format!("s3:{a}"), false);
     match operation {
         "GetObject" | "HeadObject" | "GetObjectAttributes" => object("GetObject"),
-        "PutObject" | "CopyObject" | "CreateMultipartUpload" | "UploadPart" | "UploadPartCopy"
-        | "CompleteMultipartUpload" | "PostObject" => object("PutObject"),
+        "PutObject"
+        | "CopyObject"
+        | "CreateMultipartUpload"
+        | "UploadPart"
+        | "UploadPartCopy"
+        | "CompleteMultipartUpload"
+        | "PostObject" => object("PutObject"),
         "DeleteObject" | "DeleteObjects" => object("DeleteObject"),
         "AbortMultipartUpload" => object("AbortMultipartUpload"),
         "ListParts" => object("ListMultipartUploadParts"),
-        "GetObjectTagging" | "PutObjectTagging" | "DeleteObjectTagging" | "GetObjectAcl"
+        "GetObjectTagging"
+        | "PutObjectTagging"
+        | "DeleteObjectTagging"
+        | "GetObjectAcl"
         | "PutObjectAcl" => object(operation),
         "ListObjects" | "ListObjectsV2" | "HeadBucket" => bucket("ListBucket"),
         "ListObjectVersions" => bucket("ListBucketVersions"),
@@ -162,12 +170,11 @@ pub fn decide_for(store: &Store, access: &BucketAccess, req: &AccessRequest<'_>)
         resource: &resource,
         keys: req.keys,
     };
-    let restricted = pab.restrict_public_buckets
-        && access.policy.as_ref().is_some_and(Policy::is_public);
-    let verdict = access
-        .policy
-        .as_ref()
-        .map_or(Decision::NotApplicable, |p| p.evaluate(&cx, restricted && !owner_account));
+    let restricted =
+        pab.restrict_public_buckets && access.policy.as_ref().is_some_and(Policy::is_public);
+    let verdict = access.policy.as_ref().map_or(Decision::NotApplicable, |p| {
+        p.evaluate(&cx, restricted && !owner_account)
+    });
     if verdict == Decision::Deny {
         let root_managing_policy = owner_account
             && matches!(req.principal, Principal::Aws { arn, .. } if arn.ends_with(":root"))
@@ -200,7 +207,12 @@ pub fn decide_for(store: &Store, access: &BucketAccess, req: &AccessRequest<'_>)
             get_config::<AclConfig>(store, &bucket.id).map_err(store_error)?
         };
         if let Some(acl) = acl
-            && acl::permits(&acl.grants, caller_account, permission, pab.ignore_public_acls)
+            && acl::permits(
+                &acl.grants,
+                caller_account,
+                permission,
+                pab.ignore_public_acls,
+            )
         {
             return Ok(());
         }
@@ -219,7 +231,12 @@ pub fn condition_keys(
     let mut set = |k: &str, v: String| {
         keys.insert(k.to_owned(), vec![v]);
     };
-    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let header = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    };
     let secure = uri.scheme_str() == Some("https")
         || header("x-forwarded-proto").is_some_and(|p| p.eq_ignore_ascii_case("https"));
     set("aws:securetransport", secure.to_string());
@@ -232,7 +249,10 @@ pub fn condition_keys(
         ("aws:useragent", "user-agent"),
         ("aws:referer", "referer"),
         ("s3:x-amz-acl", "x-amz-acl"),
-        ("s3:x-amz-server-side-encryption", "x-amz-server-side-encryption"),
+        (
+            "s3:x-amz-server-side-encryption",
+            "x-amz-server-side-encryption",
+        ),
         ("s3:x-amz-copy-source", "x-amz-copy-source"),
         ("s3:x-amz-storage-class", "x-amz-storage-class"),
         ("s3:x-amz-content-sha256", "x-amz-content-sha256"),
@@ -249,7 +269,11 @@ pub fn condition_keys(
     if let Principal::Aws { account, arn } = principal {
         set("aws:principalaccount", account.clone());
         set("aws:principalarn", arn.clone());
-        let kind = if arn.ends_with(":root") { "Account" } else { "User" };
+        let kind = if arn.ends_with(":root") {
+            "Account"
+        } else {
+            "User"
+        };
         set("aws:principaltype", kind.to_owned());
     } else {
         set("aws:principaltype", "Anonymous".to_owned());
@@ -295,13 +319,22 @@ mod tests {
         let keys = BTreeMap::new();
         decide(
             store,
-            &AccessRequest { principal: who, operation: op, bucket: Some("bkt"), key, keys: &keys },
+            &AccessRequest {
+                principal: who,
+                operation: op,
+                bucket: Some("bkt"),
+                key,
+                keys: &keys,
+            },
         )
         .is_ok()
     }
 
     fn owner() -> Principal {
-        Principal::Aws { account: "000000000000".into(), arn: "arn:aws:iam::000000000000:root".into() }
+        Principal::Aws {
+            account: "000000000000".into(),
+            arn: "arn:aws:iam::000000000000:root".into(),
+        }
     }
 
     #[test]
@@ -321,17 +354,39 @@ mod tests {
         assert!(!check(&store, &anon, "GetObject", Some("other")));
         assert!(!check(&store, &anon, "PutObject", Some("k")));
         // IgnorePublicAcls, then ACLs disabled by Object Ownership.
-        let ignore = PublicAccessBlockConfig { ignore_public_acls: true, ..Default::default() };
+        let ignore = PublicAccessBlockConfig {
+            ignore_public_acls: true,
+            ..Default::default()
+        };
         set_config(&store, &b.id, Some(&ignore)).unwrap();
         assert!(!check(&store, &anon, "GetObject", Some("k")));
         set_config::<PublicAccessBlockConfig>(&store, &b.id, None).unwrap();
-        set_config(&store, &b.id, Some(&OwnershipConfig { object_ownership: "BucketOwnerEnforced".into() })).unwrap();
+        set_config(
+            &store,
+            &b.id,
+            Some(&OwnershipConfig {
+                object_ownership: "BucketOwnerEnforced".into(),
+            }),
+        )
+        .unwrap();
         assert!(!check(&store, &anon, "GetObject", Some("k")));
         // A missing bucket goes through to NoSuchBucket; no bucket at all needs a signature.
         let keys = BTreeMap::new();
-        let req = AccessRequest { principal: &anon, operation: "GetObject", bucket: Some("nope"), key: Some("k"), keys: &keys };
+        let req = AccessRequest {
+            principal: &anon,
+            operation: "GetObject",
+            bucket: Some("nope"),
+            key: Some("k"),
+            keys: &keys,
+        };
         assert!(decide(&store, &req).is_ok());
-        let req = AccessRequest { principal: &anon, operation: "ListBuckets", bucket: None, key: None, keys: &keys };
+        let req = AccessRequest {
+            principal: &anon,
+            operation: "ListBuckets",
+            bucket: None,
+            key: None,
+            keys: &keys,
+        };
         assert!(decide(&store, &req).is_err());
     }
 
@@ -340,10 +395,20 @@ mod tests {
         let store = Store::open_ephemeral().unwrap();
         let b = bucket(&store);
         let deny = r#"{"Statement":[{"Effect":"Deny","Principal":"*","Action":"s3:*","Resource":["arn:aws:s3:::bkt","arn:aws:s3:::bkt/*"]}]}"#;
-        set_config(&store, &b.id, Some(&PolicyConfig { document: deny.into() })).unwrap();
+        set_config(
+            &store,
+            &b.id,
+            Some(&PolicyConfig {
+                document: deny.into(),
+            }),
+        )
+        .unwrap();
         assert!(!check(&store, &owner(), "GetObject", Some("k")));
         assert!(check(&store, &owner(), "DeleteBucketPolicy", None));
-        let user = Principal::Aws { account: "000000000000".into(), arn: "arn:aws:iam::000000000000:user/u".into() };
+        let user = Principal::Aws {
+            account: "000000000000".into(),
+            arn: "arn:aws:iam::000000000000:user/u".into(),
+        };
         assert!(!check(&store, &user, "DeleteBucketPolicy", None));
     }
 
@@ -352,13 +417,33 @@ mod tests {
         let store = Store::open_ephemeral().unwrap();
         let b = bucket(&store);
         let public = r#"{"Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::bkt/*"}]}"#;
-        set_config(&store, &b.id, Some(&PolicyConfig { document: public.into() })).unwrap();
+        set_config(
+            &store,
+            &b.id,
+            Some(&PolicyConfig {
+                document: public.into(),
+            }),
+        )
+        .unwrap();
         assert!(check(&store, &Principal::Anonymous, "GetObject", Some("k")));
-        assert!(check(&store, &Principal::Anonymous, "HeadObject", Some("k")));
+        assert!(check(
+            &store,
+            &Principal::Anonymous,
+            "HeadObject",
+            Some("k")
+        ));
         assert!(!check(&store, &Principal::Anonymous, "ListObjects", None));
-        let restrict = PublicAccessBlockConfig { restrict_public_buckets: true, ..Default::default() };
+        let restrict = PublicAccessBlockConfig {
+            restrict_public_buckets: true,
+            ..Default::default()
+        };
         set_config(&store, &b.id, Some(&restrict)).unwrap();
-        assert!(!check(&store, &Principal::Anonymous, "GetObject", Some("k")));
+        assert!(!check(
+            &store,
+            &Principal::Anonymous,
+            "GetObject",
+            Some("k")
+        ));
         assert!(check(&store, &owner(), "GetObject", Some("k")));
     }
 
@@ -366,8 +451,17 @@ mod tests {
     fn actions() {
         assert_eq!(iam_action("HeadObject"), ("s3:GetObject".to_owned(), true));
         assert_eq!(iam_action("UploadPart"), ("s3:PutObject".to_owned(), true));
-        assert_eq!(iam_action("ListObjectsV2"), ("s3:ListBucket".to_owned(), false));
-        assert_eq!(iam_action("PutBucketPolicy"), ("s3:PutBucketPolicy".to_owned(), false));
-        assert_eq!(iam_action("DeleteBucketCors"), ("s3:PutBucketCORS".to_owned(), false));
+        assert_eq!(
+            iam_action("ListObjectsV2"),
+            ("s3:ListBucket".to_owned(), false)
+        );
+        assert_eq!(
+            iam_action("PutBucketPolicy"),
+            ("s3:PutBucketPolicy".to_owned(), false)
+        );
+        assert_eq!(
+            iam_action("DeleteBucketCors"),
+            ("s3:PutBucketCORS".to_owned(), false)
+        );
     }
 }

@@ -158,7 +158,11 @@ fn malformed_acl() -> S3Error {
 pub fn from_policy(policy: &AccessControlPolicy) -> S3Result<Vec<StoredGrant>> {
     let mut out = Vec::new();
     for g in policy.grants.iter().flatten() {
-        let permission = g.permission.as_ref().map(|p| p.as_str().to_owned()).ok_or_else(malformed_acl)?;
+        let permission = g
+            .permission
+            .as_ref()
+            .map(|p| p.as_str().to_owned())
+            .ok_or_else(malformed_acl)?;
         if !PERMISSIONS.contains(&permission.as_str()) {
             return Err(malformed_acl());
         }
@@ -175,7 +179,10 @@ pub fn from_policy(policy: &AccessControlPolicy) -> S3Result<Vec<StoredGrant>> {
             },
             _ => return Err(malformed_acl()),
         };
-        out.push(StoredGrant { grantee, permission });
+        out.push(StoredGrant {
+            grantee,
+            permission,
+        });
     }
     Ok(out)
 }
@@ -236,12 +243,19 @@ pub fn is_bucket_owner_full_control(grants: &[StoredGrant], bucket_owner: &str) 
 
 /// Whether the grants give `permission` to a caller (`None`: anonymous), ignoring public grants
 /// when `ignore_public` (Block Public Access's IgnorePublicAcls).
-pub fn permits(grants: &[StoredGrant], caller: Option<&str>, permission: &str, ignore_public: bool) -> bool {
+pub fn permits(
+    grants: &[StoredGrant],
+    caller: Option<&str>,
+    permission: &str,
+    ignore_public: bool,
+) -> bool {
     let caller_id = caller.map(canonical_id);
     grants.iter().any(|g| {
         let grantee_matches = match &g.grantee {
             Grantee::Group { uri } if uri == ALL_USERS => !ignore_public,
-            Grantee::Group { uri } if uri == AUTHENTICATED_USERS => !ignore_public && caller.is_some(),
+            Grantee::Group { uri } if uri == AUTHENTICATED_USERS => {
+                !ignore_public && caller.is_some()
+            }
             Grantee::Group { .. } => false,
             Grantee::CanonicalUser { id } => caller_id.as_deref() == Some(id.as_str()),
             Grantee::Email { .. } => false,
@@ -261,7 +275,10 @@ mod tests {
         assert!(permits(&public, None, READ, false));
         assert!(!permits(&public, None, WRITE, false));
         assert!(!permits(&public, None, READ, true), "IgnorePublicAcls");
-        assert!(permits(&public, Some("111"), WRITE, true), "the owner keeps full control");
+        assert!(
+            permits(&public, Some("111"), WRITE, true),
+            "the owner keeps full control"
+        );
 
         let private = canned("private", "111", "111").unwrap();
         assert!(!is_public(&private));
@@ -274,7 +291,10 @@ mod tests {
 
         let bofc = canned("bucket-owner-full-control", "222", "111").unwrap();
         assert!(permits(&bofc, Some("111"), WRITE_ACP, false));
-        assert!(!is_bucket_owner_full_control(&bofc, "111"), "the writer has a grant too");
+        assert!(
+            !is_bucket_owner_full_control(&bofc, "111"),
+            "the writer has a grant too"
+        );
         assert!(canned("bogus", "1", "1").is_err());
     }
 
@@ -288,6 +308,13 @@ mod tests {
         .unwrap();
         assert_eq!(h.len(), 2);
         assert!(is_public(&h));
-        assert!(GrantHeaders { read: Some("nonsense"), ..Default::default() }.grants().is_err());
+        assert!(
+            GrantHeaders {
+                read: Some("nonsense"),
+                ..Default::default()
+            }
+            .grants()
+            .is_err()
+        );
     }
 }

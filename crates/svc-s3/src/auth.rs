@@ -89,14 +89,23 @@ pub(crate) const ANONYMOUS_ACCOUNT: &str = "anonymous";
 impl S3Access for NimbusAccess {
     async fn check(&self, cx: &mut S3AccessContext<'_>) -> S3Result<()> {
         let principal = self.authenticate(cx)?;
-        let source_ip = cx.extensions_mut().get::<std::net::SocketAddr>().map(|a| a.ip());
+        let source_ip = cx
+            .extensions_mut()
+            .get::<std::net::SocketAddr>()
+            .map(|a| a.ip());
         let keys = access::condition_keys(&principal, cx.uri(), cx.headers(), source_ip);
         let operation = cx.s3_op().name();
         let bucket = cx.s3_path().get_bucket_name();
         let key = cx.s3_path().get_object_key();
         access::decide(
             &self.store,
-            &AccessRequest { principal: &principal, operation, bucket, key, keys: &keys },
+            &AccessRequest {
+                principal: &principal,
+                operation,
+                bucket,
+                key,
+                keys: &keys,
+            },
         )?;
         // A copy reads its source: the caller needs GetObject there too.
         if matches!(operation, "CopyObject" | "UploadPartCopy")
@@ -183,7 +192,9 @@ impl NimbusAccess {
 /// `bucket/key` or `/bucket/key?versionId=…`, URL-encoded, as in `x-amz-copy-source`.
 fn parse_copy_source(header: &str) -> Option<(String, String)> {
     let path = header.split('?').next().unwrap_or(header);
-    let path = percent_encoding::percent_decode_str(path.trim_start_matches('/')).decode_utf8().ok()?;
+    let path = percent_encoding::percent_decode_str(path.trim_start_matches('/'))
+        .decode_utf8()
+        .ok()?;
     let (bucket, key) = path.split_once('/')?;
     Some((bucket.to_owned(), key.to_owned()))
 }

@@ -26,7 +26,10 @@ pub trait BucketConfig: Record {
     const NAME: &'static str;
 }
 
-pub fn get_config<C: BucketConfig>(store: &Store, bucket_id: &str) -> Result<Option<C>, StoreError> {
+pub fn get_config<C: BucketConfig>(
+    store: &Store,
+    bucket_id: &str,
+) -> Result<Option<C>, StoreError> {
     store.get::<C>(&config_scope(bucket_id), C::NAME)
 }
 

@@ -28,7 +28,9 @@ pub fn matching_rule<'a>(
         rule.allowed_origins.iter().any(|o| glob(o, origin, false))
             && rule.allowed_methods.iter().any(|m| m == method)
             && request_headers.iter().all(|h| {
-                rule.allowed_headers.iter().any(|pattern| glob(pattern, h, true))
+                rule.allowed_headers
+                    .iter()
+                    .any(|pattern| glob(pattern, h, true))
             })
     })
 }
@@ -47,7 +49,9 @@ fn requested_headers(headers: &HeaderMap) -> Vec<String> {
 
 fn rules_of(store: &Store, bucket: &str) -> Option<Vec<CorsRuleConfig>> {
     let bucket = store.get::<BucketRecord>(BUCKET_SCOPE, bucket).ok()??;
-    get_config::<CorsConfig>(store, &bucket.id).ok()?.map(|c| c.rules)
+    get_config::<CorsConfig>(store, &bucket.id)
+        .ok()?
+        .map(|c| c.rules)
 }
 
 fn insert(headers: &mut HeaderMap, name: &'static str, value: &str) {
@@ -58,15 +62,36 @@ fn insert(headers: &mut HeaderMap, name: &'static str, value: &str) {
 
 /// The headers a matching rule puts on a response. `allowed_headers`: what to echo in
 /// `Access-Control-Allow-Headers` (preflight only).
-fn rule_headers(headers: &mut HeaderMap, rule: &CorsRuleConfig, origin: &str, allowed_headers: &[String]) {
+fn rule_headers(
+    headers: &mut HeaderMap,
+    rule: &CorsRuleConfig,
+    origin: &str,
+    allowed_headers: &[String],
+) {
     let any_origin = rule.allowed_origins.iter().any(|o| o == "*");
-    insert(headers, "access-control-allow-origin", if any_origin { "*" } else { origin });
-    insert(headers, "access-control-allow-methods", &rule.allowed_methods.join(", "));
+    insert(
+        headers,
+        "access-control-allow-origin",
+        if any_origin { "*" } else { origin },
+    );
+    insert(
+        headers,
+        "access-control-allow-methods",
+        &rule.allowed_methods.join(", "),
+    );
     if !allowed_headers.is_empty() {
-        insert(headers, "access-control-allow-headers", &allowed_headers.join(", "));
+        insert(
+            headers,
+            "access-control-allow-headers",
+            &allowed_headers.join(", "),
+        );
     }
     if !rule.expose_headers.is_empty() {
-        insert(headers, "access-control-expose-headers", &rule.expose_headers.join(", "));
+        insert(
+            headers,
+            "access-control-expose-headers",
+            &rule.expose_headers.join(", "),
+        );
     }
     if let Some(max_age) = rule.max_age_seconds {
         insert(headers, "access-control-max-age", &max_age.to_string());
@@ -77,18 +102,31 @@ fn rule_headers(headers: &mut HeaderMap, rule: &CorsRuleConfig, origin: &str, al
     insert(headers, "vary", VARY);
 }
 
-fn xml_error(status: StatusCode, code: &str, message: &str, extra: &str) -> http::Response<s3s::Body> {
+fn xml_error(
+    status: StatusCode,
+    code: &str,
+    message: &str,
+    extra: &str,
+) -> http::Response<s3s::Body> {
     let body = format!(
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>{code}</Code><Message>{message}</Message>{extra}</Error>"
     );
     let mut resp = http::Response::new(s3s::Body::from(Bytes::from(body)));
     *resp.status_mut() = status;
-    resp.headers_mut().insert(http::header::CONTENT_TYPE, HeaderValue::from_static("application/xml"));
+    resp.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        HeaderValue::from_static("application/xml"),
+    );
     resp
 }
 
 /// The answer to an `OPTIONS` preflight on `bucket` (and `key`, for the error's resource type).
-pub fn preflight(store: &Store, bucket: &str, key: Option<&str>, headers: &HeaderMap) -> http::Response<s3s::Body> {
+pub fn preflight(
+    store: &Store,
+    bucket: &str,
+    key: Option<&str>,
+    headers: &HeaderMap,
+) -> http::Response<s3s::Body> {
     let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
     let Some(origin) = header("origin") else {
         return xml_error(
@@ -106,7 +144,12 @@ pub fn preflight(store: &Store, bucket: &str, key: Option<&str>, headers: &Heade
             "",
         );
     };
-    if store.get::<BucketRecord>(BUCKET_SCOPE, bucket).ok().flatten().is_none() {
+    if store
+        .get::<BucketRecord>(BUCKET_SCOPE, bucket)
+        .ok()
+        .flatten()
+        .is_none()
+    {
         return xml_error(
             StatusCode::NOT_FOUND,
             "NoSuchBucket",
@@ -124,17 +167,26 @@ pub fn preflight(store: &Store, bucket: &str, key: Option<&str>, headers: &Heade
             "CORSResponse: This CORS request is not allowed. This is usually because the evalution of Origin, request \
              method / Access-Control-Request-Method or Access-Control-Request-Headers are not whitelisted by the \
              resource's CORS spec.",
-            &format!("<Method>{}</Method><ResourceType>{resource_type}</ResourceType>", escape(method)),
+            &format!(
+                "<Method>{}</Method><ResourceType>{resource_type}</ResourceType>",
+                escape(method)
+            ),
         );
     };
     let mut resp = http::Response::new(s3s::Body::empty());
     rule_headers(resp.headers_mut(), rule, origin, &requested);
-    resp.headers_mut().insert(http::header::CONTENT_LENGTH, HeaderValue::from(0));
+    resp.headers_mut()
+        .insert(http::header::CONTENT_LENGTH, HeaderValue::from(0));
     resp
 }
 
 /// The CORS headers for an actual (non-preflight) request from `origin`, if a rule allows it.
-pub fn actual_request_headers(store: &Store, bucket: &str, origin: &str, method: &str) -> Option<HeaderMap> {
+pub fn actual_request_headers(
+    store: &Store,
+    bucket: &str,
+    origin: &str,
+    method: &str,
+) -> Option<HeaderMap> {
     let rules = rules_of(store, bucket)?;
     let rule = matching_rule(&rules, origin, method, &[])?;
     let mut headers = HeaderMap::new();
@@ -143,7 +195,9 @@ pub fn actual_request_headers(store: &Store, bucket: &str, origin: &str, method:
 }
 
 fn escape(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
 }
 
 #[cfg(test)]
@@ -165,19 +219,48 @@ mod tests {
     #[test]
     fn origin_method_and_headers_must_all_match() {
         let rules = vec![
-            rule(&["https://app.example.com"], &["PUT"], &["content-type", "x-amz-*"]),
+            rule(
+                &["https://app.example.com"],
+                &["PUT"],
+                &["content-type", "x-amz-*"],
+            ),
             rule(&["https://*.example.org"], &["GET", "HEAD"], &[]),
             rule(&["*"], &["GET"], &["*"]),
         ];
         let h = |list: &[&str]| list.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
-        let first = matching_rule(&rules, "https://app.example.com", "PUT", &h(&["content-type", "x-amz-meta-a"]));
+        let first = matching_rule(
+            &rules,
+            "https://app.example.com",
+            "PUT",
+            &h(&["content-type", "x-amz-meta-a"]),
+        );
         assert_eq!(first, Some(&rules[0]));
-        assert_eq!(matching_rule(&rules, "https://app.example.com", "PUT", &h(&["authorization"])), None);
-        assert_eq!(matching_rule(&rules, "https://app.example.com", "DELETE", &[]), None);
-        assert_eq!(matching_rule(&rules, "https://a.b.example.org", "HEAD", &[]), Some(&rules[1]));
-        assert_eq!(matching_rule(&rules, "https://example.org", "HEAD", &[]), None);
+        assert_eq!(
+            matching_rule(
+                &rules,
+                "https://app.example.com",
+                "PUT",
+                &h(&["authorization"])
+            ),
+            None
+        );
+        assert_eq!(
+            matching_rule(&rules, "https://app.example.com", "DELETE", &[]),
+            None
+        );
+        assert_eq!(
+            matching_rule(&rules, "https://a.b.example.org", "HEAD", &[]),
+            Some(&rules[1])
+        );
+        assert_eq!(
+            matching_rule(&rules, "https://example.org", "HEAD", &[]),
+            None
+        );
         // A header the second rule does not allow falls through to the wildcard rule.
-        assert_eq!(matching_rule(&rules, "https://x.example.org", "GET", &h(&["x-custom"])), Some(&rules[2]));
+        assert_eq!(
+            matching_rule(&rules, "https://x.example.org", "GET", &h(&["x-custom"])),
+            Some(&rules[2])
+        );
         assert_eq!(matching_rule(&rules, "http://anything", "POST", &[]), None);
     }
 
@@ -187,9 +270,17 @@ mod tests {
         r.expose_headers = vec!["ETag".into()];
         r.max_age_seconds = Some(600);
         let mut headers = HeaderMap::new();
-        rule_headers(&mut headers, &r, "https://app.example.com", &["content-type".into()]);
+        rule_headers(
+            &mut headers,
+            &r,
+            "https://app.example.com",
+            &["content-type".into()],
+        );
         let get = |n: &str| headers.get(n).unwrap().to_str().unwrap().to_owned();
-        assert_eq!(get("access-control-allow-origin"), "https://app.example.com");
+        assert_eq!(
+            get("access-control-allow-origin"),
+            "https://app.example.com"
+        );
         assert_eq!(get("access-control-allow-methods"), "GET, PUT");
         assert_eq!(get("access-control-allow-headers"), "content-type");
         assert_eq!(get("access-control-expose-headers"), "ETag");

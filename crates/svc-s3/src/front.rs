@@ -8,7 +8,13 @@
 //!   signature (the `Authorization` header, or the `X-Amz-*` parameters of a presigned URL)
 //!   before s3s sees the request and records the caller itself; an aws-chunked body of such a
 //!   request is decoded here (`chunked.rs`), its chunk signatures unverifiable like the rest;
-//! * an unknown key, strict mode: `InvalidAccessKeyId`; unsigned requests: `AccessDenied`.
+//! * an unknown key, strict mode: `InvalidAccessKeyId`;
+//! * unsigned requests, either mode: anonymous; `access.rs` decides what they may do (bucket
+//!   policy, ACLs, Block Public Access), as on AWS.
+//!
+//! Before s3s, the front also answers what s3s does not route: requests to a website endpoint
+//! Host (`website.rs`) and CORS preflights (`OPTIONS`, `cors.rs`); on the way out it adds the
+//! CORS headers of a request whose `Origin` a bucket rule allows.
 
 use std::sync::Arc;
 
@@ -245,7 +251,11 @@ impl S3Front {
 
 /// The bucket and key a REST request addresses (virtual-hosted or path style).
 fn request_target(host: &str, path: &str) -> Option<(String, Option<String>)> {
-    let decode = |s: &str| percent_encoding::percent_decode_str(s).decode_utf8_lossy().into_owned();
+    let decode = |s: &str| {
+        percent_encoding::percent_decode_str(s)
+            .decode_utf8_lossy()
+            .into_owned()
+    };
     let path = path.strip_prefix('/').unwrap_or(path);
     if let Some((bucket, _)) = crate::host::parse_virtual_host(host) {
         return Some((bucket, (!path.is_empty()).then(|| decode(path))));

@@ -130,10 +130,24 @@ mod tests {
     fn website_hosts() {
         let w = |h: &str| parse_website_host(h);
         assert_eq!(w("site.s3-website.localhost:4566").as_deref(), Some("site"));
-        assert_eq!(w("my.site.s3-website.localhost.localstack.cloud:4566").as_deref(), Some("my.site"));
-        assert_eq!(w("site.s3-website-us-east-1.amazonaws.com").as_deref(), Some("site"));
-        assert_eq!(w("site.s3-website.eu-west-1.amazonaws.com").as_deref(), Some("site"));
-        for host in ["site.s3.localhost:4566", "s3-website.localhost", "site.s3-website-nowhere.amazonaws.com", "localhost:4566"] {
+        assert_eq!(
+            w("my.site.s3-website.localhost.localstack.cloud:4566").as_deref(),
+            Some("my.site")
+        );
+        assert_eq!(
+            w("site.s3-website-us-east-1.amazonaws.com").as_deref(),
+            Some("site")
+        );
+        assert_eq!(
+            w("site.s3-website.eu-west-1.amazonaws.com").as_deref(),
+            Some("site")
+        );
+        for host in [
+            "site.s3.localhost:4566",
+            "s3-website.localhost",
+            "site.s3-website-nowhere.amazonaws.com",
+            "localhost:4566",
+        ] {
             assert_eq!(w(host), None, "{host}");
         }
     }

@@ -52,7 +52,10 @@ enum Effect {
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Principals {
     Everyone,
-    Listed { aws: Vec<String>, canonical: Vec<String> },
+    Listed {
+        aws: Vec<String>,
+        canonical: Vec<String>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -152,7 +155,9 @@ fn parse_principals(v: &Value) -> Result<Principals, String> {
 }
 
 fn parse_list(v: &Value, what: &str, check: impl Fn(&str) -> bool) -> Result<Vec<String>, String> {
-    let items = strings(v).filter(|i| !i.is_empty()).ok_or_else(|| format!("Policy has invalid {what}"))?;
+    let items = strings(v)
+        .filter(|i| !i.is_empty())
+        .ok_or_else(|| format!("Policy has invalid {what}"))?;
     if items.iter().all(|i| check(i)) {
         Ok(items)
     } else {
@@ -161,7 +166,9 @@ fn parse_list(v: &Value, what: &str, check: impl Fn(&str) -> bool) -> Result<Vec
 }
 
 fn valid_action(a: &str) -> bool {
-    a == "*" || a.split_once(':').is_some_and(|(service, name)| service.eq_ignore_ascii_case("s3") && !name.is_empty())
+    a == "*"
+        || a.split_once(':')
+            .is_some_and(|(service, name)| service.eq_ignore_ascii_case("s3") && !name.is_empty())
 }
 
 fn valid_resource(r: &str) -> bool {
@@ -232,15 +239,17 @@ impl Policy {
     pub fn parse(text: &str) -> Result<Policy, String> {
         let doc: Value = serde_json::from_str(text)
             .map_err(|_| "Policies must be valid JSON and the first byte must be '{'".to_owned())?;
-        let doc = doc
-            .as_object()
-            .ok_or_else(|| "Policies must be valid JSON and the first byte must be '{'".to_owned())?;
+        let doc = doc.as_object().ok_or_else(|| {
+            "Policies must be valid JSON and the first byte must be '{'".to_owned()
+        })?;
         if let Some(version) = doc.get("Version")
             && !matches!(version.as_str(), Some("2012-10-17" | "2008-10-17"))
         {
             return Err("The policy must contain a valid version string".to_owned());
         }
-        let raw = doc.get("Statement").ok_or_else(|| "Missing required field Statement".to_owned())?;
+        let raw = doc
+            .get("Statement")
+            .ok_or_else(|| "Missing required field Statement".to_owned())?;
         let raw: Vec<&Value> = match raw {
             Value::Array(items) => items.iter().collect(),
             Value::Object(_) => vec![raw],
@@ -251,7 +260,9 @@ impl Policy {
         }
         let mut statements = Vec::new();
         for s in raw {
-            let s = s.as_object().ok_or_else(|| "Missing required field Statement".to_owned())?;
+            let s = s
+                .as_object()
+                .ok_or_else(|| "Missing required field Statement".to_owned())?;
             let effect = match s.get("Effect").and_then(Value::as_str) {
                 Some("Allow") => Effect::Allow,
                 Some("Deny") => Effect::Deny,
@@ -263,18 +274,33 @@ impl Policy {
             if principal.is_none() && not_principal.is_none() {
                 return Err("Missing required field Principal".to_owned());
             }
-            let action = s.get("Action").map(|v| parse_list(v, "action", valid_action)).transpose()?;
-            let not_action = s.get("NotAction").map(|v| parse_list(v, "action", valid_action)).transpose()?;
+            let action = s
+                .get("Action")
+                .map(|v| parse_list(v, "action", valid_action))
+                .transpose()?;
+            let not_action = s
+                .get("NotAction")
+                .map(|v| parse_list(v, "action", valid_action))
+                .transpose()?;
             if action.is_none() == not_action.is_none() {
                 return Err("Missing required field Action".to_owned());
             }
-            let resource = s.get("Resource").map(|v| parse_list(v, "resource", valid_resource)).transpose()?;
-            let not_resource =
-                s.get("NotResource").map(|v| parse_list(v, "resource", valid_resource)).transpose()?;
+            let resource = s
+                .get("Resource")
+                .map(|v| parse_list(v, "resource", valid_resource))
+                .transpose()?;
+            let not_resource = s
+                .get("NotResource")
+                .map(|v| parse_list(v, "resource", valid_resource))
+                .transpose()?;
             if resource.is_none() == not_resource.is_none() {
                 return Err("Missing required field Resource".to_owned());
             }
-            let conditions = s.get("Condition").map(parse_conditions).transpose()?.unwrap_or_default();
+            let conditions = s
+                .get("Condition")
+                .map(parse_conditions)
+                .transpose()?
+                .unwrap_or_default();
             statements.push(Statement {
                 effect,
                 principal,
@@ -303,14 +329,21 @@ impl Policy {
                 Effect::Allow => {}
             }
         }
-        if allowed { Decision::Allow } else { Decision::NotApplicable }
+        if allowed {
+            Decision::Allow
+        } else {
+            Decision::NotApplicable
+        }
     }
 
     /// S3's "public" policy: an `Allow` to a wildcard principal not tied to fixed sources.
     pub fn is_public(&self) -> bool {
         self.statements.iter().any(|s| {
-            let wildcard = matches!(s.principal, Some(Principals::Everyone)) || s.not_principal.is_some();
-            s.effect == Effect::Allow && wildcard && !s.conditions.iter().any(Condition::fixes_source)
+            let wildcard =
+                matches!(s.principal, Some(Principals::Everyone)) || s.not_principal.is_some();
+            s.effect == Effect::Allow
+                && wildcard
+                && !s.conditions.iter().any(Condition::fixes_source)
         })
     }
 }
@@ -345,7 +378,9 @@ fn principal_matches(p: &Principals, who: &Principal) -> bool {
             // An account (id or root ARN) in a resource policy trusts every principal of that
             // account (its identity policies then decide, once IAM evaluates them).
             aws.iter().any(|p| p == account || *p == root || p == arn)
-                || canonical.iter().any(|c| *c == crate::acl::canonical_id(account))
+                || canonical
+                    .iter()
+                    .any(|c| *c == crate::acl::canonical_id(account))
         }
     }
 }
@@ -354,7 +389,12 @@ impl Condition {
     fn fixes_source(&self) -> bool {
         let positive = matches!(
             self.operator.as_str(),
-            "StringEquals" | "StringEqualsIgnoreCase" | "StringLike" | "ArnEquals" | "ArnLike" | "IpAddress"
+            "StringEquals"
+                | "StringEqualsIgnoreCase"
+                | "StringLike"
+                | "ArnEquals"
+                | "ArnLike"
+                | "IpAddress"
         );
         positive
             && FIXED_KEYS.contains(&self.key.as_str())
@@ -397,7 +437,9 @@ impl Condition {
             "IpAddress" => any(&|a, v| ip_in(a, v)),
             "NotIpAddress" => !any(&|a, v| ip_in(a, v)),
             op if op.starts_with("Numeric") => any(&|a, v| {
-                let (Ok(a), Ok(v)) = (a.parse::<f64>(), v.parse::<f64>()) else { return false };
+                let (Ok(a), Ok(v)) = (a.parse::<f64>(), v.parse::<f64>()) else {
+                    return false;
+                };
                 match op {
                     "NumericEquals" => a == v,
                     "NumericNotEquals" => a != v,
@@ -416,7 +458,10 @@ impl Condition {
 /// `*` (any run) and `?` (one character) wildcards.
 pub fn glob(pattern: &str, text: &str, ignore_case: bool) -> bool {
     let (p, t): (Vec<char>, Vec<char>) = if ignore_case {
-        (pattern.to_lowercase().chars().collect(), text.to_lowercase().chars().collect())
+        (
+            pattern.to_lowercase().chars().collect(),
+            text.to_lowercase().chars().collect(),
+        )
     } else {
         (pattern.chars().collect(), text.chars().collect())
     };
@@ -449,12 +494,20 @@ fn ip_in(addr: &str, cidr: &str) -> bool {
     match (addr.parse::<IpAddr>(), net.parse::<IpAddr>()) {
         (Ok(IpAddr::V4(a)), Ok(IpAddr::V4(n))) => {
             let bits = bits.unwrap_or(32).min(32);
-            let mask = if bits == 0 { 0 } else { u32::MAX << (32 - bits) };
+            let mask = if bits == 0 {
+                0
+            } else {
+                u32::MAX << (32 - bits)
+            };
             u32::from(a) & mask == u32::from(n) & mask
         }
         (Ok(IpAddr::V6(a)), Ok(IpAddr::V6(n))) => {
             let bits = bits.unwrap_or(128).min(128);
-            let mask = if bits == 0 { 0 } else { u128::MAX << (128 - bits) };
+            let mask = if bits == 0 {
+                0
+            } else {
+                u128::MAX << (128 - bits)
+            };
             u128::from(a) & mask == u128::from(n) & mask
         }
         _ => false,
@@ -466,13 +519,27 @@ mod tests {
     use super::*;
 
     fn keys(pairs: &[(&str, &str)]) -> BTreeMap<String, Vec<String>> {
-        pairs.iter().map(|(k, v)| (k.to_ascii_lowercase(), vec![(*v).to_owned()])).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_ascii_lowercase(), vec![(*v).to_owned()]))
+            .collect()
     }
 
-    fn eval(policy: &str, who: &Principal, action: &str, resource: &str, k: &[(&str, &str)]) -> Decision {
+    fn eval(
+        policy: &str,
+        who: &Principal,
+        action: &str,
+        resource: &str,
+        k: &[(&str, &str)],
+    ) -> Decision {
         let keys = keys(k);
         Policy::parse(policy).unwrap().evaluate(
-            &RequestContext { principal: who, action, resource, keys: &keys },
+            &RequestContext {
+                principal: who,
+                action,
+                resource,
+                keys: &keys,
+            },
             false,
         )
     }
@@ -481,16 +548,55 @@ mod tests {
         "Action":"s3:GetObject","Resource":"arn:aws:s3:::site/*"}]}"#;
 
     fn other() -> Principal {
-        Principal::Aws { account: "111122223333".into(), arn: "arn:aws:iam::111122223333:user/bob".into() }
+        Principal::Aws {
+            account: "111122223333".into(),
+            arn: "arn:aws:iam::111122223333:user/bob".into(),
+        }
     }
 
     #[test]
     fn public_read_allows_objects_only() {
         let anon = Principal::Anonymous;
-        assert_eq!(eval(PUBLIC_READ, &anon, "s3:GetObject", "arn:aws:s3:::site/a/b.html", &[]), Decision::Allow);
-        assert_eq!(eval(PUBLIC_READ, &anon, "s3:PutObject", "arn:aws:s3:::site/a", &[]), Decision::NotApplicable);
-        assert_eq!(eval(PUBLIC_READ, &anon, "s3:ListBucket", "arn:aws:s3:::site", &[]), Decision::NotApplicable);
-        assert_eq!(eval(PUBLIC_READ, &anon, "s3:GetObject", "arn:aws:s3:::sitex/a", &[]), Decision::NotApplicable);
+        assert_eq!(
+            eval(
+                PUBLIC_READ,
+                &anon,
+                "s3:GetObject",
+                "arn:aws:s3:::site/a/b.html",
+                &[]
+            ),
+            Decision::Allow
+        );
+        assert_eq!(
+            eval(
+                PUBLIC_READ,
+                &anon,
+                "s3:PutObject",
+                "arn:aws:s3:::site/a",
+                &[]
+            ),
+            Decision::NotApplicable
+        );
+        assert_eq!(
+            eval(
+                PUBLIC_READ,
+                &anon,
+                "s3:ListBucket",
+                "arn:aws:s3:::site",
+                &[]
+            ),
+            Decision::NotApplicable
+        );
+        assert_eq!(
+            eval(
+                PUBLIC_READ,
+                &anon,
+                "s3:GetObject",
+                "arn:aws:s3:::sitex/a",
+                &[]
+            ),
+            Decision::NotApplicable
+        );
         assert!(Policy::parse(PUBLIC_READ).unwrap().is_public());
     }
 
@@ -500,32 +606,75 @@ mod tests {
             {"Effect":"Allow","Principal":{"AWS":"*"},"Action":["s3:Get*","s3:List*"],"Resource":["arn:aws:s3:::b","arn:aws:s3:::b/*"]},
             {"Effect":"Deny","Principal":"*","Action":"s3:*","Resource":"arn:aws:s3:::b/secret/*"}]}"#;
         let anon = Principal::Anonymous;
-        assert_eq!(eval(p, &anon, "s3:GetObject", "arn:aws:s3:::b/x", &[]), Decision::Allow);
-        assert_eq!(eval(p, &anon, "s3:ListBucket", "arn:aws:s3:::b", &[]), Decision::Allow);
-        assert_eq!(eval(p, &anon, "s3:GetObject", "arn:aws:s3:::b/secret/x", &[]), Decision::Deny);
-        assert_eq!(eval(p, &anon, "S3:GETOBJECT", "arn:aws:s3:::b/x", &[]), Decision::Allow, "actions ignore case");
+        assert_eq!(
+            eval(p, &anon, "s3:GetObject", "arn:aws:s3:::b/x", &[]),
+            Decision::Allow
+        );
+        assert_eq!(
+            eval(p, &anon, "s3:ListBucket", "arn:aws:s3:::b", &[]),
+            Decision::Allow
+        );
+        assert_eq!(
+            eval(p, &anon, "s3:GetObject", "arn:aws:s3:::b/secret/x", &[]),
+            Decision::Deny
+        );
+        assert_eq!(
+            eval(p, &anon, "S3:GETOBJECT", "arn:aws:s3:::b/x", &[]),
+            Decision::Allow,
+            "actions ignore case"
+        );
     }
 
     #[test]
     fn account_principals_and_not_action() {
         let p = r#"{"Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:root"},
             "NotAction":"s3:DeleteObject","Resource":"arn:aws:s3:::b/*"}]}"#;
-        assert_eq!(eval(p, &other(), "s3:PutObject", "arn:aws:s3:::b/k", &[]), Decision::Allow);
-        assert_eq!(eval(p, &other(), "s3:DeleteObject", "arn:aws:s3:::b/k", &[]), Decision::NotApplicable);
-        assert_eq!(eval(p, &Principal::Anonymous, "s3:PutObject", "arn:aws:s3:::b/k", &[]), Decision::NotApplicable);
-        let third = Principal::Aws { account: "444455556666".into(), arn: "arn:aws:iam::444455556666:root".into() };
-        assert_eq!(eval(p, &third, "s3:PutObject", "arn:aws:s3:::b/k", &[]), Decision::NotApplicable);
+        assert_eq!(
+            eval(p, &other(), "s3:PutObject", "arn:aws:s3:::b/k", &[]),
+            Decision::Allow
+        );
+        assert_eq!(
+            eval(p, &other(), "s3:DeleteObject", "arn:aws:s3:::b/k", &[]),
+            Decision::NotApplicable
+        );
+        assert_eq!(
+            eval(
+                p,
+                &Principal::Anonymous,
+                "s3:PutObject",
+                "arn:aws:s3:::b/k",
+                &[]
+            ),
+            Decision::NotApplicable
+        );
+        let third = Principal::Aws {
+            account: "444455556666".into(),
+            arn: "arn:aws:iam::444455556666:root".into(),
+        };
+        assert_eq!(
+            eval(p, &third, "s3:PutObject", "arn:aws:s3:::b/k", &[]),
+            Decision::NotApplicable
+        );
         assert!(!Policy::parse(p).unwrap().is_public());
         let by_id = p.replace("arn:aws:iam::111122223333:root", "111122223333");
-        assert_eq!(eval(&by_id, &other(), "s3:PutObject", "arn:aws:s3:::b/k", &[]), Decision::Allow);
+        assert_eq!(
+            eval(&by_id, &other(), "s3:PutObject", "arn:aws:s3:::b/k", &[]),
+            Decision::Allow
+        );
     }
 
     #[test]
     fn not_resource() {
         let p = r#"{"Statement":[{"Effect":"Deny","Principal":"*","Action":"s3:*","NotResource":"arn:aws:s3:::b/public/*"}]}"#;
         let anon = Principal::Anonymous;
-        assert_eq!(eval(p, &anon, "s3:GetObject", "arn:aws:s3:::b/private", &[]), Decision::Deny);
-        assert_eq!(eval(p, &anon, "s3:GetObject", "arn:aws:s3:::b/public/x", &[]), Decision::NotApplicable);
+        assert_eq!(
+            eval(p, &anon, "s3:GetObject", "arn:aws:s3:::b/private", &[]),
+            Decision::Deny
+        );
+        assert_eq!(
+            eval(p, &anon, "s3:GetObject", "arn:aws:s3:::b/public/x", &[]),
+            Decision::NotApplicable
+        );
     }
 
     #[test]
@@ -534,28 +683,94 @@ mod tests {
             "Condition":{"IpAddress":{"aws:SourceIp":"10.1.0.0/16"}}}]}"#;
         let anon = Principal::Anonymous;
         let r = "arn:aws:s3:::b/k";
-        assert_eq!(eval(ip, &anon, "s3:GetObject", r, &[("aws:SourceIp", "10.1.2.3")]), Decision::Allow);
-        assert_eq!(eval(ip, &anon, "s3:GetObject", r, &[("aws:SourceIp", "10.2.0.1")]), Decision::NotApplicable);
-        assert_eq!(eval(ip, &anon, "s3:GetObject", r, &[]), Decision::NotApplicable);
-        assert!(!Policy::parse(ip).unwrap().is_public(), "a fixed IP range is not public");
+        assert_eq!(
+            eval(
+                ip,
+                &anon,
+                "s3:GetObject",
+                r,
+                &[("aws:SourceIp", "10.1.2.3")]
+            ),
+            Decision::Allow
+        );
+        assert_eq!(
+            eval(
+                ip,
+                &anon,
+                "s3:GetObject",
+                r,
+                &[("aws:SourceIp", "10.2.0.1")]
+            ),
+            Decision::NotApplicable
+        );
+        assert_eq!(
+            eval(ip, &anon, "s3:GetObject", r, &[]),
+            Decision::NotApplicable
+        );
+        assert!(
+            !Policy::parse(ip).unwrap().is_public(),
+            "a fixed IP range is not public"
+        );
 
         let tls = r#"{"Statement":[{"Effect":"Deny","Principal":"*","Action":"s3:*","Resource":"arn:aws:s3:::b/*",
             "Condition":{"Bool":{"aws:SecureTransport":"false"}}}]}"#;
-        assert_eq!(eval(tls, &anon, "s3:GetObject", r, &[("aws:SecureTransport", "false")]), Decision::Deny);
-        assert_eq!(eval(tls, &anon, "s3:GetObject", r, &[("aws:SecureTransport", "true")]), Decision::NotApplicable);
+        assert_eq!(
+            eval(
+                tls,
+                &anon,
+                "s3:GetObject",
+                r,
+                &[("aws:SecureTransport", "false")]
+            ),
+            Decision::Deny
+        );
+        assert_eq!(
+            eval(
+                tls,
+                &anon,
+                "s3:GetObject",
+                r,
+                &[("aws:SecureTransport", "true")]
+            ),
+            Decision::NotApplicable
+        );
 
         let prefix = r#"{"Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:ListBucket","Resource":"arn:aws:s3:::b",
             "Condition":{"StringLike":{"s3:prefix":["home/*",""]},"StringNotEquals":{"aws:UserAgent":"blocked"}}}]}"#;
         let list = |k: &[(&str, &str)]| eval(prefix, &anon, "s3:ListBucket", "arn:aws:s3:::b", k);
         assert_eq!(list(&[("s3:prefix", "home/alice/")]), Decision::Allow);
         assert_eq!(list(&[("s3:prefix", "etc/")]), Decision::NotApplicable);
-        assert_eq!(list(&[("s3:prefix", "home/x"), ("aws:UserAgent", "blocked")]), Decision::NotApplicable);
+        assert_eq!(
+            list(&[("s3:prefix", "home/x"), ("aws:UserAgent", "blocked")]),
+            Decision::NotApplicable
+        );
 
         let eq = r#"{"Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"*",
             "Condition":{"StringEquals":{"aws:Referer":"https://example.com/"}}}]}"#;
-        assert_eq!(eval(eq, &anon, "s3:GetObject", r, &[("aws:Referer", "https://example.com/")]), Decision::Allow);
-        assert_eq!(eval(eq, &anon, "s3:GetObject", r, &[("aws:Referer", "https://evil.com/")]), Decision::NotApplicable);
-        assert!(Policy::parse(eq).unwrap().is_public(), "Referer is no fixed source");
+        assert_eq!(
+            eval(
+                eq,
+                &anon,
+                "s3:GetObject",
+                r,
+                &[("aws:Referer", "https://example.com/")]
+            ),
+            Decision::Allow
+        );
+        assert_eq!(
+            eval(
+                eq,
+                &anon,
+                "s3:GetObject",
+                r,
+                &[("aws:Referer", "https://evil.com/")]
+            ),
+            Decision::NotApplicable
+        );
+        assert!(
+            Policy::parse(eq).unwrap().is_public(),
+            "Referer is no fixed source"
+        );
     }
 
     #[test]
@@ -575,17 +790,26 @@ mod tests {
     fn malformed_policies() {
         let bad = |text: &str| Policy::parse(text).unwrap_err();
         assert!(bad("not json").contains("valid JSON"));
-        assert_eq!(bad(r#"{"Version":"2012-10-17"}"#), "Missing required field Statement");
         assert_eq!(
-            bad(r#"{"Statement":[{"Effect":"Maybe","Principal":"*","Action":"s3:*","Resource":"*"}]}"#),
+            bad(r#"{"Version":"2012-10-17"}"#),
+            "Missing required field Statement"
+        );
+        assert_eq!(
+            bad(
+                r#"{"Statement":[{"Effect":"Maybe","Principal":"*","Action":"s3:*","Resource":"*"}]}"#
+            ),
             "Invalid effect: Maybe"
         );
         assert_eq!(
-            bad(r#"{"Statement":[{"Effect":"Allow","Principal":"*","Action":"ec2:RunInstances","Resource":"*"}]}"#),
+            bad(
+                r#"{"Statement":[{"Effect":"Allow","Principal":"*","Action":"ec2:RunInstances","Resource":"*"}]}"#
+            ),
             "Policy has invalid action"
         );
         assert_eq!(
-            bad(r#"{"Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:*","Resource":"arn:aws:sqs:::q"}]}"#),
+            bad(
+                r#"{"Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:*","Resource":"arn:aws:sqs:::q"}]}"#
+            ),
             "Policy has invalid resource"
         );
         assert_eq!(

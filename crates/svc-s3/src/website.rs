@@ -17,7 +17,13 @@ use crate::bucket_config::{RoutingRuleConfig, WebsiteConfig, get_config};
 use crate::records::{BUCKET_SCOPE, BucketRecord};
 
 /// Request headers passed on to the object fetch.
-const FORWARDED: &[&str] = &["range", "if-match", "if-none-match", "if-modified-since", "if-unmodified-since"];
+const FORWARDED: &[&str] = &[
+    "range",
+    "if-match",
+    "if-none-match",
+    "if-modified-since",
+    "if-unmodified-since",
+];
 
 /// What the REST service answered for one key.
 struct Fetched {
@@ -51,7 +57,11 @@ pub async fn serve(
             &[("Method", method), ("ResourceType", "OBJECT")],
         );
     }
-    let Some(record) = store.get::<BucketRecord>(BUCKET_SCOPE, bucket).ok().flatten() else {
+    let Some(record) = store
+        .get::<BucketRecord>(BUCKET_SCOPE, bucket)
+        .ok()
+        .flatten()
+    else {
         return page(
             StatusCode::NOT_FOUND,
             "NoSuchBucket",
@@ -59,7 +69,10 @@ pub async fn serve(
             &[("BucketName", bucket)],
         );
     };
-    let Some(config) = get_config::<WebsiteConfig>(store, &record.id).ok().flatten() else {
+    let Some(config) = get_config::<WebsiteConfig>(store, &record.id)
+        .ok()
+        .flatten()
+    else {
         return page(
             StatusCode::NOT_FOUND,
             "NoSuchWebsiteConfiguration",
@@ -67,11 +80,18 @@ pub async fn serve(
             &[("BucketName", bucket)],
         );
     };
-    let host = req.headers().get(http::header::HOST).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let host = req
+        .headers()
+        .get(http::header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
     let path = req.uri().path();
     if let Some(all) = &config.redirect_all {
         let protocol = all.protocol.as_deref().unwrap_or("http");
-        return redirect(StatusCode::MOVED_PERMANENTLY, &format!("{protocol}://{}{path}", all.host_name));
+        return redirect(
+            StatusCode::MOVED_PERMANENTLY,
+            &format!("{protocol}://{}{path}", all.host_name),
+        );
     }
     let raw_key = percent_encoding::percent_decode_str(path.trim_start_matches('/'))
         .decode_utf8_lossy()
@@ -79,7 +99,9 @@ pub async fn serve(
     // Rules without an error-code condition redirect before anything is fetched.
     if let Some(rule) = config.routing_rules.iter().find(|r| {
         r.http_error_code_returned_equals.is_none()
-            && r.key_prefix_equals.as_deref().is_some_and(|p| raw_key.starts_with(p))
+            && r.key_prefix_equals
+                .as_deref()
+                .is_some_and(|p| raw_key.starts_with(p))
     }) {
         return rule_redirect(rule, &raw_key, host);
     }
@@ -112,7 +134,9 @@ pub async fn serve(
     let status = fetched.status().to_string();
     if let Some(rule) = config.routing_rules.iter().find(|r| {
         r.http_error_code_returned_equals.as_deref() == Some(status.as_str())
-            && r.key_prefix_equals.as_deref().is_none_or(|p| raw_key.starts_with(p))
+            && r.key_prefix_equals
+                .as_deref()
+                .is_none_or(|p| raw_key.starts_with(p))
     }) {
         return rule_redirect(rule, &raw_key, host);
     }
@@ -142,7 +166,11 @@ async fn website_error(
     }
     let code = fetched.code.unwrap_or_else(|| "AccessDenied".to_owned());
     let message = crate::errors::default_message(&code);
-    let extra: Vec<(&str, &str)> = if code == "NoSuchKey" { vec![("Key", key)] } else { vec![] };
+    let extra: Vec<(&str, &str)> = if code == "NoSuchKey" {
+        vec![("Key", key)]
+    } else {
+        vec![]
+    };
     let mut document_failure = None;
     if let Some(error_key) = &config.error_key {
         let doc = fetch(service, req, bucket, error_key).await;
@@ -153,11 +181,23 @@ async fn website_error(
         }
         document_failure = Some(doc.code.unwrap_or_else(|| "AccessDenied".to_owned()));
     }
-    error_page(status, &code, message, &extra, request_id, document_failure.as_deref())
+    error_page(
+        status,
+        &code,
+        message,
+        &extra,
+        request_id,
+        document_failure.as_deref(),
+    )
 }
 
 /// An anonymous GET/HEAD of `bucket/key` through the REST service.
-async fn fetch(service: &S3Service, original: &http::Request<s3s::Body>, bucket: &str, key: &str) -> Fetched {
+async fn fetch(
+    service: &S3Service,
+    original: &http::Request<s3s::Body>,
+    bucket: &str,
+    key: &str,
+) -> Fetched {
     let mut builder = http::Request::builder()
         .method(original.method().clone())
         .uri(format!("/{bucket}/{}", encode_path(key)))
@@ -180,18 +220,33 @@ async fn fetch_head(service: &S3Service, bucket: &str, key: &str) -> Fetched {
 
 async fn call(service: &S3Service, builder: http::request::Builder) -> Fetched {
     let Ok(req) = builder.body(s3s::Body::empty()) else {
-        return Fetched { response: status_only(StatusCode::BAD_REQUEST), code: Some("InvalidURI".into()) };
+        return Fetched {
+            response: status_only(StatusCode::BAD_REQUEST),
+            code: Some("InvalidURI".into()),
+        };
     };
     let response = match service.call(req).await {
         Ok(r) => r,
-        Err(_) => return Fetched { response: status_only(StatusCode::INTERNAL_SERVER_ERROR), code: None },
+        Err(_) => {
+            return Fetched {
+                response: status_only(StatusCode::INTERNAL_SERVER_ERROR),
+                code: None,
+            };
+        }
     };
     if response.status().as_u16() < 400 {
-        return Fetched { response, code: None };
+        return Fetched {
+            response,
+            code: None,
+        };
     }
     // Error bodies are small XML documents; HEAD errors have none, so the status says it.
     let (parts, body) = response.into_parts();
-    let bytes = body.collect().await.map(|c| c.to_bytes()).unwrap_or_default();
+    let bytes = body
+        .collect()
+        .await
+        .map(|c| c.to_bytes())
+        .unwrap_or_default();
     let text = String::from_utf8_lossy(&bytes);
     let code = text
         .split_once("<Code>")
@@ -202,7 +257,10 @@ async fn call(service: &S3Service, builder: http::request::Builder) -> Fetched {
             StatusCode::FORBIDDEN => Some("AccessDenied".to_owned()),
             _ => None,
         });
-    Fetched { response: http::Response::from_parts(parts, s3s::Body::from(bytes)), code }
+    Fetched {
+        response: http::Response::from_parts(parts, s3s::Body::from(bytes)),
+        code,
+    }
 }
 
 fn status_only(status: StatusCode) -> http::Response<s3s::Body> {
@@ -212,7 +270,11 @@ fn status_only(status: StatusCode) -> http::Response<s3s::Body> {
 }
 
 /// Where a routing rule sends a request for `key`.
-fn rule_redirect(rule: &RoutingRuleConfig, key: &str, request_host: &str) -> http::Response<s3s::Body> {
+fn rule_redirect(
+    rule: &RoutingRuleConfig,
+    key: &str,
+    request_host: &str,
+) -> http::Response<s3s::Body> {
     let new_key = if let Some(replacement) = &rule.replace_key_with {
         replacement.clone()
     } else if let Some(prefix) = &rule.replace_key_prefix_with {
@@ -233,7 +295,13 @@ fn rule_redirect(rule: &RoutingRuleConfig, key: &str, request_host: &str) -> htt
     // only what cannot appear in a Location header is encoded.
     use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
     const UNSAFE: &AsciiSet = &CONTROLS.add(b' ').add(b'"').add(b'<').add(b'>').add(b'`');
-    redirect(status, &format!("{protocol}://{host}/{}", utf8_percent_encode(&new_key, UNSAFE)))
+    redirect(
+        status,
+        &format!(
+            "{protocol}://{host}/{}",
+            utf8_percent_encode(&new_key, UNSAFE)
+        ),
+    )
 }
 
 fn redirect(status: StatusCode, location: &str) -> http::Response<s3s::Body> {
@@ -241,19 +309,28 @@ fn redirect(status: StatusCode, location: &str) -> http::Response<s3s::Body> {
     if let Ok(v) = HeaderValue::from_str(location) {
         resp.headers_mut().insert(http::header::LOCATION, v);
     }
-    resp.headers_mut().insert(http::header::CONTENT_LENGTH, HeaderValue::from(0));
+    resp.headers_mut()
+        .insert(http::header::CONTENT_LENGTH, HeaderValue::from(0));
     resp
 }
 
 /// A key as a URL path: every byte but unreserved characters and `/` percent-encoded.
 fn encode_path(key: &str) -> String {
     use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
-    const SET: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~').remove(b'/');
+    const SET: &AsciiSet = &NON_ALPHANUMERIC
+        .remove(b'-')
+        .remove(b'_')
+        .remove(b'.')
+        .remove(b'~')
+        .remove(b'/');
     utf8_percent_encode(key, SET).to_string()
 }
 
 fn escape(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
 }
 
 /// AWS's website endpoint error page.
@@ -265,8 +342,16 @@ fn error_page(
     request_id: &str,
     document_failure: Option<&str>,
 ) -> http::Response<s3s::Body> {
-    let title = format!("{} {}", status.as_u16(), status.canonical_reason().unwrap_or(""));
-    let mut items = format!("<li>Code: {}</li>\n<li>Message: {}</li>\n", escape(code), escape(message));
+    let title = format!(
+        "{} {}",
+        status.as_u16(),
+        status.canonical_reason().unwrap_or("")
+    );
+    let mut items = format!(
+        "<li>Code: {}</li>\n<li>Message: {}</li>\n",
+        escape(code),
+        escape(message)
+    );
     for (name, value) in extra {
         items.push_str(&format!("<li>{name}: {}</li>\n", escape(value)));
     }
@@ -287,6 +372,9 @@ fn error_page(
     );
     let mut resp = http::Response::new(s3s::Body::from(Bytes::from(body)));
     *resp.status_mut() = status;
-    resp.headers_mut().insert(http::header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
+    resp.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
     resp
 }

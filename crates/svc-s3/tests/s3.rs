@@ -1006,7 +1006,14 @@ async fn authentication_modes() {
         .send()
         .await;
     assert_eq!(r.status, 200, "{}", r.text());
-    assert_eq!(h.call("GET", "/open/k").key("AKIAUNKNOWNKEY000002", "x", None).send().await.body, b"v");
+    assert_eq!(
+        h.call("GET", "/open/k")
+            .key("AKIAUNKNOWNKEY000002", "x", None)
+            .send()
+            .await
+            .body,
+        b"v"
+    );
     let r = h.call("GET", "/open/k").unsigned().send().await;
     assert_eq!((r.status, r.code().as_deref()), (403, Some("AccessDenied")));
     // A known key with a wrong secret is refused.

@@ -60,9 +60,11 @@ impl S3Backend {
     }
 
     fn public_access_block(&self, bucket: &BucketRecord) -> S3Result<PublicAccessBlockConfig> {
-        Ok(get_config::<PublicAccessBlockConfig>(&self.store, &bucket.id)
-            .map_err(store_error)?
-            .unwrap_or_default())
+        Ok(
+            get_config::<PublicAccessBlockConfig>(&self.store, &bucket.id)
+                .map_err(store_error)?
+                .unwrap_or_default(),
+        )
     }
 
     /// Checks an ACL a request sets (Object Ownership, then Block Public Access) and resolves
@@ -74,11 +76,15 @@ impl S3Backend {
         input: &AclInput<'_>,
     ) -> S3Result<AclOutcome> {
         let ownership = self.ownership(bucket)?;
-        let mode = ownership.as_ref().map_or(OBJECT_WRITER, |o| o.object_ownership.as_str());
+        let mode = ownership
+            .as_ref()
+            .map_or(OBJECT_WRITER, |o| o.object_ownership.as_str());
         let bucket_owner = bucket.owner_account.as_str();
         let owner = match mode {
             BUCKET_OWNER_ENFORCED => bucket_owner,
-            BUCKET_OWNER_PREFERRED if input.canned == Some(BUCKET_OWNER_FULL_CONTROL) => bucket_owner,
+            BUCKET_OWNER_PREFERRED if input.canned == Some(BUCKET_OWNER_FULL_CONTROL) => {
+                bucket_owner
+            }
             _ => writer,
         };
         if input.is_empty() {
@@ -91,7 +97,11 @@ impl S3Backend {
         if mode == BUCKET_OWNER_ENFORCED {
             let owner_only = input.canned == Some(BUCKET_OWNER_FULL_CONTROL)
                 || acl::is_bucket_owner_full_control(&grants, bucket_owner);
-            return if owner_only { Ok(None) } else { Err(acl_not_supported()) };
+            return if owner_only {
+                Ok(None)
+            } else {
+                Err(acl_not_supported())
+            };
         }
         if self.public_access_block(bucket)?.block_public_acls && acl::is_public(&grants) {
             return Err(super::access_denied());
@@ -104,11 +114,20 @@ impl S3Backend {
     }
 
     /// Stores (or clears) an object's ACL after the object was written.
-    pub(super) fn set_object_acl(&self, bucket: &BucketRecord, key: &str, acl: &AclOutcome) -> S3Result<()> {
+    pub(super) fn set_object_acl(
+        &self,
+        bucket: &BucketRecord,
+        key: &str,
+        acl: &AclOutcome,
+    ) -> S3Result<()> {
         let scope = object_acl_scope(&bucket.id);
         match acl {
             Some(acl) => self.store.put(&scope, key, acl).map_err(store_error),
-            None => self.store.delete::<AclConfig>(&scope, key).map(drop).map_err(store_error),
+            None => self
+                .store
+                .delete::<AclConfig>(&scope, key)
+                .map(drop)
+                .map_err(store_error),
         }
     }
 
@@ -124,7 +143,11 @@ impl S3Backend {
         let grants = if acl.is_empty() {
             None
         } else {
-            Some(resolve_grants(acl, &bucket.owner_account, &bucket.owner_account)?)
+            Some(resolve_grants(
+                acl,
+                &bucket.owner_account,
+                &bucket.owner_account,
+            )?)
         };
         if let Some(grants) = &grants {
             if mode == BUCKET_OWNER_ENFORCED
@@ -138,7 +161,11 @@ impl S3Backend {
             }
         }
         let set = |r: Result<bool, nimbus_store::StoreError>| r.map(drop).map_err(store_error);
-        set(set_config(&self.store, &bucket.id, Some(&PublicAccessBlockConfig::ALL_ON)))?;
+        set(set_config(
+            &self.store,
+            &bucket.id,
+            Some(&PublicAccessBlockConfig::ALL_ON),
+        ))?;
         set(set_config(
             &self.store,
             &bucket.id,
@@ -320,7 +347,11 @@ impl S3Backend {
 
     /// The owner and grants a Get*Acl shows: with ACLs disabled always "bucket owner, full
     /// control"; otherwise the stored ACL or the default one.
-    fn effective_acl(&self, bucket: &BucketRecord, stored: Option<AclConfig>) -> S3Result<(String, Vec<Grant>)> {
+    fn effective_acl(
+        &self,
+        bucket: &BucketRecord,
+        stored: Option<AclConfig>,
+    ) -> S3Result<(String, Vec<Grant>)> {
         let disabled = self.ownership(bucket)?.is_some_and(|o| o.acls_disabled());
         let acl = match stored {
             Some(acl) if !disabled => acl,
@@ -352,7 +383,8 @@ impl S3Backend {
             return Err(malformed_xml());
         }
         if mode == BUCKET_OWNER_ENFORCED
-            && let Some(acl) = get_config::<AclConfig>(&self.store, &bucket.id).map_err(store_error)?
+            && let Some(acl) =
+                get_config::<AclConfig>(&self.store, &bucket.id).map_err(store_error)?
             && !acl::is_bucket_owner_full_control(&acl.grants, &bucket.owner_account)
         {
             return Err(invalid_bucket_acl_with_ownership());
@@ -440,13 +472,18 @@ impl S3Backend {
         req: S3Request<DeletePublicAccessBlockInput>,
     ) -> S3Result<S3Response<DeletePublicAccessBlockOutput>> {
         let bucket = self.bucket_for(&req.input.bucket, &self.account(&req))?;
-        set_config::<PublicAccessBlockConfig>(&self.store, &bucket.id, None).map_err(store_error)?;
+        set_config::<PublicAccessBlockConfig>(&self.store, &bucket.id, None)
+            .map_err(store_error)?;
         Ok(S3Response::new(DeletePublicAccessBlockOutput {}))
     }
 }
 
 /// The grants an ACL input stands for: exactly one of canned, headers, body.
-fn resolve_grants(input: &AclInput<'_>, owner: &str, bucket_owner: &str) -> S3Result<Vec<StoredGrant>> {
+fn resolve_grants(
+    input: &AclInput<'_>,
+    owner: &str,
+    bucket_owner: &str,
+) -> S3Result<Vec<StoredGrant>> {
     let given = usize::from(input.canned.is_some())
         + usize::from(!input.headers.is_empty())
         + usize::from(input.body.is_some());
@@ -466,7 +503,10 @@ fn resolve_grants(input: &AclInput<'_>, owner: &str, bucket_owner: &str) -> S3Re
 }
 
 fn no_such_bucket_policy() -> S3Error {
-    S3Error::with_message(S3ErrorCode::NoSuchBucketPolicy, "The bucket policy does not exist")
+    S3Error::with_message(
+        S3ErrorCode::NoSuchBucketPolicy,
+        "The bucket policy does not exist",
+    )
 }
 
 fn malformed_xml() -> S3Error {

@@ -189,8 +189,15 @@ impl S3 for S3Backend {
         req: S3Request<CreateBucketInput>,
     ) -> S3Result<S3Response<CreateBucketOutput>> {
         let name = req.input.bucket.clone();
-        let before = self.store.get::<BucketRecord>(BUCKET_SCOPE, &name).map_err(store_error)?;
-        let ownership = req.input.object_ownership.as_ref().map(|o| o.as_str().to_owned());
+        let before = self
+            .store
+            .get::<BucketRecord>(BUCKET_SCOPE, &name)
+            .map_err(store_error)?;
+        let ownership = req
+            .input
+            .object_ownership
+            .as_ref()
+            .map(|o| o.as_str().to_owned());
         let input = &req.input;
         let canned = input.acl.as_ref().map(|a| a.as_str().to_owned());
         let headers = [
@@ -201,7 +208,10 @@ impl S3 for S3Backend {
             input.grant_write_acp.clone(),
         ];
         let out = self.op_create_bucket(req)?;
-        let created = self.store.get::<BucketRecord>(BUCKET_SCOPE, &name).map_err(store_error)?;
+        let created = self
+            .store
+            .get::<BucketRecord>(BUCKET_SCOPE, &name)
+            .map_err(store_error)?;
         if let Some(bucket) = created
             && before.is_none_or(|b| b.id != bucket.id)
         {
@@ -230,10 +240,14 @@ impl S3 for S3Backend {
         &self,
         req: S3Request<DeleteBucketInput>,
     ) -> S3Result<S3Response<DeleteBucketOutput>> {
-        let bucket = self.store.get::<BucketRecord>(BUCKET_SCOPE, &req.input.bucket).map_err(store_error)?;
+        let bucket = self
+            .store
+            .get::<BucketRecord>(BUCKET_SCOPE, &req.input.bucket)
+            .map_err(store_error)?;
         let out = self.op_delete_bucket(req)?;
         if let Some(bucket) = bucket {
-            crate::bucket_config::delete_bucket_configs(&self.store, &bucket.id).map_err(store_error)?;
+            crate::bucket_config::delete_bucket_configs(&self.store, &bucket.id)
+                .map_err(store_error)?;
         }
         Ok(out)
     }
@@ -280,7 +294,17 @@ impl S3 for S3Backend {
         req: S3Request<PutObjectInput>,
     ) -> S3Result<S3Response<PutObjectOutput>> {
         let i = &req.input;
-        let (bucket, acl) = self.object_write_acl(&req, &i.bucket, i.acl.as_ref(), [&i.grant_full_control, &i.grant_read, &i.grant_read_acp, &i.grant_write_acp])?;
+        let (bucket, acl) = self.object_write_acl(
+            &req,
+            &i.bucket,
+            i.acl.as_ref(),
+            [
+                &i.grant_full_control,
+                &i.grant_read,
+                &i.grant_read_acp,
+                &i.grant_write_acp,
+            ],
+        )?;
         let key = i.key.clone();
         let out = self.op_put_object(req).await?;
         self.set_object_acl(&bucket, &key, &acl)?;
@@ -313,7 +337,12 @@ impl S3 for S3Backend {
     ) -> S3Result<S3Response<DeleteObjectsOutput>> {
         let bucket_name = req.input.bucket.clone();
         let out = self.op_delete_objects(req)?;
-        let deleted = out.output.deleted.iter().flatten().filter_map(|d| d.key.clone());
+        let deleted = out
+            .output
+            .deleted
+            .iter()
+            .flatten()
+            .filter_map(|d| d.key.clone());
         self.forget_object_acls(&bucket_name, deleted)?;
         Ok(out)
     }
@@ -322,7 +351,17 @@ impl S3 for S3Backend {
         req: S3Request<CopyObjectInput>,
     ) -> S3Result<S3Response<CopyObjectOutput>> {
         let i = &req.input;
-        let (bucket, acl) = self.object_write_acl(&req, &i.bucket, i.acl.as_ref(), [&i.grant_full_control, &i.grant_read, &i.grant_read_acp, &i.grant_write_acp])?;
+        let (bucket, acl) = self.object_write_acl(
+            &req,
+            &i.bucket,
+            i.acl.as_ref(),
+            [
+                &i.grant_full_control,
+                &i.grant_read,
+                &i.grant_read_acp,
+                &i.grant_write_acp,
+            ],
+        )?;
         let key = i.key.clone();
         let out = self.op_copy_object(req).await?;
         self.set_object_acl(&bucket, &key, &acl)?;
@@ -367,7 +406,17 @@ impl S3 for S3Backend {
         req: S3Request<CreateMultipartUploadInput>,
     ) -> S3Result<S3Response<CreateMultipartUploadOutput>> {
         let i = &req.input;
-        let (bucket, acl) = self.object_write_acl(&req, &i.bucket, i.acl.as_ref(), [&i.grant_full_control, &i.grant_read, &i.grant_read_acp, &i.grant_write_acp])?;
+        let (bucket, acl) = self.object_write_acl(
+            &req,
+            &i.bucket,
+            i.acl.as_ref(),
+            [
+                &i.grant_full_control,
+                &i.grant_read,
+                &i.grant_read_acp,
+                &i.grant_write_acp,
+            ],
+        )?;
         let out = self.op_create_multipart_upload(req)?;
         if let (Some(acl), Some(upload_id)) = (&acl, &out.output.upload_id) {
             self.store
@@ -392,14 +441,26 @@ impl S3 for S3Backend {
         &self,
         req: S3Request<CompleteMultipartUploadInput>,
     ) -> S3Result<S3Response<CompleteMultipartUploadOutput>> {
-        let (bucket_name, key, upload_id) =
-            (req.input.bucket.clone(), req.input.key.clone(), req.input.upload_id.clone());
+        let (bucket_name, key, upload_id) = (
+            req.input.bucket.clone(),
+            req.input.key.clone(),
+            req.input.upload_id.clone(),
+        );
         let out = self.op_complete_multipart_upload(req).await?;
-        if let Some(bucket) = self.store.get::<BucketRecord>(BUCKET_SCOPE, &bucket_name).map_err(store_error)? {
+        if let Some(bucket) = self
+            .store
+            .get::<BucketRecord>(BUCKET_SCOPE, &bucket_name)
+            .map_err(store_error)?
+        {
             let scope = access_config::upload_acl_scope(&bucket.id);
-            let acl = self.store.get::<crate::bucket_config::AclConfig>(&scope, &upload_id).map_err(store_error)?;
+            let acl = self
+                .store
+                .get::<crate::bucket_config::AclConfig>(&scope, &upload_id)
+                .map_err(store_error)?;
             self.set_object_acl(&bucket, &key, &acl)?;
-            self.store.delete::<crate::bucket_config::AclConfig>(&scope, &upload_id).map_err(store_error)?;
+            self.store
+                .delete::<crate::bucket_config::AclConfig>(&scope, &upload_id)
+                .map_err(store_error)?;
         }
         Ok(out)
     }
@@ -423,13 +484,22 @@ impl S3 for S3Backend {
     }
 
     // ---- access control ----
-    async fn put_bucket_policy(&self, req: S3Request<PutBucketPolicyInput>) -> S3Result<S3Response<PutBucketPolicyOutput>> {
+    async fn put_bucket_policy(
+        &self,
+        req: S3Request<PutBucketPolicyInput>,
+    ) -> S3Result<S3Response<PutBucketPolicyOutput>> {
         self.op_put_bucket_policy(req)
     }
-    async fn get_bucket_policy(&self, req: S3Request<GetBucketPolicyInput>) -> S3Result<S3Response<GetBucketPolicyOutput>> {
+    async fn get_bucket_policy(
+        &self,
+        req: S3Request<GetBucketPolicyInput>,
+    ) -> S3Result<S3Response<GetBucketPolicyOutput>> {
         self.op_get_bucket_policy(req)
     }
-    async fn delete_bucket_policy(&self, req: S3Request<DeleteBucketPolicyInput>) -> S3Result<S3Response<DeleteBucketPolicyOutput>> {
+    async fn delete_bucket_policy(
+        &self,
+        req: S3Request<DeleteBucketPolicyInput>,
+    ) -> S3Result<S3Response<DeleteBucketPolicyOutput>> {
         self.op_delete_bucket_policy(req)
     }
     async fn get_bucket_policy_status(
@@ -438,16 +508,28 @@ impl S3 for S3Backend {
     ) -> S3Result<S3Response<GetBucketPolicyStatusOutput>> {
         self.op_get_bucket_policy_status(req)
     }
-    async fn put_bucket_acl(&self, req: S3Request<PutBucketAclInput>) -> S3Result<S3Response<PutBucketAclOutput>> {
+    async fn put_bucket_acl(
+        &self,
+        req: S3Request<PutBucketAclInput>,
+    ) -> S3Result<S3Response<PutBucketAclOutput>> {
         self.op_put_bucket_acl(req)
     }
-    async fn get_bucket_acl(&self, req: S3Request<GetBucketAclInput>) -> S3Result<S3Response<GetBucketAclOutput>> {
+    async fn get_bucket_acl(
+        &self,
+        req: S3Request<GetBucketAclInput>,
+    ) -> S3Result<S3Response<GetBucketAclOutput>> {
         self.op_get_bucket_acl(req)
     }
-    async fn put_object_acl(&self, req: S3Request<PutObjectAclInput>) -> S3Result<S3Response<PutObjectAclOutput>> {
+    async fn put_object_acl(
+        &self,
+        req: S3Request<PutObjectAclInput>,
+    ) -> S3Result<S3Response<PutObjectAclOutput>> {
         self.op_put_object_acl(req)
     }
-    async fn get_object_acl(&self, req: S3Request<GetObjectAclInput>) -> S3Result<S3Response<GetObjectAclOutput>> {
+    async fn get_object_acl(
+        &self,
+        req: S3Request<GetObjectAclInput>,
+    ) -> S3Result<S3Response<GetObjectAclOutput>> {
         self.op_get_object_acl(req)
     }
     async fn put_bucket_ownership_controls(
@@ -488,19 +570,34 @@ impl S3 for S3Backend {
     }
 
     // ---- CORS and website ----
-    async fn put_bucket_cors(&self, req: S3Request<PutBucketCorsInput>) -> S3Result<S3Response<PutBucketCorsOutput>> {
+    async fn put_bucket_cors(
+        &self,
+        req: S3Request<PutBucketCorsInput>,
+    ) -> S3Result<S3Response<PutBucketCorsOutput>> {
         self.op_put_bucket_cors(req)
     }
-    async fn get_bucket_cors(&self, req: S3Request<GetBucketCorsInput>) -> S3Result<S3Response<GetBucketCorsOutput>> {
+    async fn get_bucket_cors(
+        &self,
+        req: S3Request<GetBucketCorsInput>,
+    ) -> S3Result<S3Response<GetBucketCorsOutput>> {
         self.op_get_bucket_cors(req)
     }
-    async fn delete_bucket_cors(&self, req: S3Request<DeleteBucketCorsInput>) -> S3Result<S3Response<DeleteBucketCorsOutput>> {
+    async fn delete_bucket_cors(
+        &self,
+        req: S3Request<DeleteBucketCorsInput>,
+    ) -> S3Result<S3Response<DeleteBucketCorsOutput>> {
         self.op_delete_bucket_cors(req)
     }
-    async fn put_bucket_website(&self, req: S3Request<PutBucketWebsiteInput>) -> S3Result<S3Response<PutBucketWebsiteOutput>> {
+    async fn put_bucket_website(
+        &self,
+        req: S3Request<PutBucketWebsiteInput>,
+    ) -> S3Result<S3Response<PutBucketWebsiteOutput>> {
         self.op_put_bucket_website(req)
     }
-    async fn get_bucket_website(&self, req: S3Request<GetBucketWebsiteInput>) -> S3Result<S3Response<GetBucketWebsiteOutput>> {
+    async fn get_bucket_website(
+        &self,
+        req: S3Request<GetBucketWebsiteInput>,
+    ) -> S3Result<S3Response<GetBucketWebsiteOutput>> {
         self.op_get_bucket_website(req)
     }
     async fn delete_bucket_website(
@@ -537,13 +634,23 @@ impl S3Backend {
     }
 
     /// Drops the ACLs of deleted objects.
-    fn forget_object_acls(&self, bucket: &str, keys: impl IntoIterator<Item = String>) -> S3Result<()> {
-        let Some(bucket) = self.store.get::<BucketRecord>(BUCKET_SCOPE, bucket).map_err(store_error)? else {
+    fn forget_object_acls(
+        &self,
+        bucket: &str,
+        keys: impl IntoIterator<Item = String>,
+    ) -> S3Result<()> {
+        let Some(bucket) = self
+            .store
+            .get::<BucketRecord>(BUCKET_SCOPE, bucket)
+            .map_err(store_error)?
+        else {
             return Ok(());
         };
         let scope = crate::bucket_config::object_acl_scope(&bucket.id);
         for key in keys {
-            self.store.delete::<crate::bucket_config::AclConfig>(&scope, &key).map_err(store_error)?;
+            self.store
+                .delete::<crate::bucket_config::AclConfig>(&scope, &key)
+                .map_err(store_error)?;
         }
         Ok(())
     }

@@ -103,7 +103,9 @@ fn website(config: &WebsiteConfiguration) -> S3Result<WebsiteConfig> {
         ));
     };
     if index.suffix.is_empty() || index.suffix.contains('/') {
-        return Err(invalid_argument("The IndexDocument Suffix is not well formed"));
+        return Err(invalid_argument(
+            "The IndexDocument Suffix is not well formed",
+        ));
     }
     let mut routing_rules = Vec::new();
     for rule in config.routing_rules.iter().flatten() {
@@ -229,7 +231,7 @@ impl S3Backend {
                 .map(|r| RoutingRule {
                     condition: (r.key_prefix_equals.is_some()
                         || r.http_error_code_returned_equals.is_some())
-                    .then(|| Condition {
+                    .then_some(Condition {
                         http_error_code_returned_equals: r.http_error_code_returned_equals,
                         key_prefix_equals: r.key_prefix_equals,
                     }),
