@@ -1,13 +1,19 @@
 //! Who is calling: s3s verifies SigV4 with the secret [`NimbusAuth`] looks up; [`NimbusAccess`]
-//! then checks what s3s cannot see (session token, expiry on Nimbus's clock) and records the
-//! caller's account for the backend in the request's extensions.
+//! then checks what s3s cannot see (session token, expiry on Nimbus's clock), records the
+//! caller's account for the backend in the request's extensions, and asks `access.rs` whether
+//! the caller may do what it asks (bucket policy, ACLs, Block Public Access). Unsigned requests
+//! are anonymous in both modes: they get what policies and ACLs give everyone.
 
 use std::sync::Arc;
 
 use nimbus_core::{Clock, CredentialRegistry};
+use nimbus_store::Store;
 use s3s::access::{S3Access, S3AccessContext};
 use s3s::auth::{S3Auth, SecretKey};
 use s3s::{S3Error, S3ErrorCode, S3Result};
+
+use crate::access::{self, AccessRequest};
+use crate::policy::Principal;
 
 /// The account a request acts as, put into the request's extensions before the backend runs.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -73,31 +79,76 @@ impl S3Auth for NimbusAuth {
 pub struct NimbusAccess {
     pub(crate) credentials: Arc<dyn CredentialRegistry>,
     pub(crate) clock: Clock,
-    pub(crate) strict: bool,
-    pub(crate) default_account: String,
+    pub(crate) store: Store,
 }
+
+/// The account an anonymous request acts as where the backend needs one (multipart initiator).
+pub(crate) const ANONYMOUS_ACCOUNT: &str = "anonymous";
 
 #[async_trait::async_trait]
 impl S3Access for NimbusAccess {
     async fn check(&self, cx: &mut S3AccessContext<'_>) -> S3Result<()> {
+        let principal = self.authenticate(cx)?;
+        let source_ip = cx
+            .extensions_mut()
+            .get::<std::net::SocketAddr>()
+            .map(|a| a.ip());
+        let keys = access::condition_keys(&principal, cx.uri(), cx.headers(), source_ip);
+        let operation = cx.s3_op().name();
+        let bucket = cx.s3_path().get_bucket_name();
+        let key = cx.s3_path().get_object_key();
+        access::decide(
+            &self.store,
+            &AccessRequest {
+                principal: &principal,
+                operation,
+                bucket,
+                key,
+                keys: &keys,
+            },
+        )?;
+        // A copy reads its source: the caller needs GetObject there too.
+        if matches!(operation, "CopyObject" | "UploadPartCopy")
+            && let Some((src_bucket, src_key)) = cx
+                .headers()
+                .get("x-amz-copy-source")
+                .and_then(|v| v.to_str().ok())
+                .and_then(parse_copy_source)
+        {
+            access::decide(
+                &self.store,
+                &AccessRequest {
+                    principal: &principal,
+                    operation: "GetObject",
+                    bucket: Some(&src_bucket),
+                    key: Some(&src_key),
+                    keys: &keys,
+                },
+            )?;
+        }
+        Ok(())
+    }
+}
+
+impl NimbusAccess {
+    /// Who the request is from, with the session token and presigned expiry checked (what s3s
+    /// cannot see); records the [`Caller`] for the backend.
+    fn authenticate(&self, cx: &mut S3AccessContext<'_>) -> S3Result<Principal> {
         let Some(access_key) = cx.credentials().map(|c| c.access_key.clone()) else {
-            // Unsigned (or signature stripped by the front for an unknown key in the default
-            // mode, which then already set the Caller).
-            if cx.extensions_mut().get::<Caller>().is_some() {
-                return Ok(());
-            }
-            if self.strict {
-                return Err(S3Error::with_message(
-                    S3ErrorCode::AccessDenied,
-                    "Access Denied",
-                ));
+            // The front removed the signature of an unknown key (default mode) and set the
+            // Caller; otherwise the request is anonymous.
+            if let Some(caller) = cx.extensions_mut().get::<Caller>() {
+                return Ok(Principal::Aws {
+                    arn: format!("arn:aws:iam::{}:root", caller.account_id),
+                    account: caller.account_id.clone(),
+                });
             }
             cx.extensions_mut().insert(Caller {
-                account_id: self.default_account.clone(),
+                account_id: ANONYMOUS_ACCOUNT.to_owned(),
                 access_key_id: None,
                 region: None,
             });
-            return Ok(());
+            return Ok(Principal::Anonymous);
         };
         // s3s verified the signature with this key's secret; now what it does not check.
         let Some(credential) = self.credentials.lookup(&access_key) else {
@@ -125,13 +176,27 @@ impl S3Access for NimbusAccess {
         {
             return Err(request_expired());
         }
+        let principal = Principal::Aws {
+            account: credential.account_id.clone(),
+            arn: credential.principal_arn.clone(),
+        };
         cx.extensions_mut().insert(Caller {
             account_id: credential.account_id,
             access_key_id: Some(access_key),
             region: None,
         });
-        Ok(())
+        Ok(principal)
     }
+}
+
+/// `bucket/key` or `/bucket/key?versionId=…`, URL-encoded, as in `x-amz-copy-source`.
+fn parse_copy_source(header: &str) -> Option<(String, String)> {
+    let path = header.split('?').next().unwrap_or(header);
+    let path = percent_encoding::percent_decode_str(path.trim_start_matches('/'))
+        .decode_utf8()
+        .ok()?;
+    let (bucket, key) = path.split_once('/')?;
+    Some((bucket.to_owned(), key.to_owned()))
 }
 
 /// The presigning parameters of a SigV4 presigned URL.

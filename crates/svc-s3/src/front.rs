@@ -8,7 +8,13 @@
 //!   signature (the `Authorization` header, or the `X-Amz-*` parameters of a presigned URL)
 //!   before s3s sees the request and records the caller itself; an aws-chunked body of such a
 //!   request is decoded here (`chunked.rs`), its chunk signatures unverifiable like the rest;
-//! * an unknown key, strict mode: `InvalidAccessKeyId`; unsigned requests: `AccessDenied`.
+//! * an unknown key, strict mode: `InvalidAccessKeyId`;
+//! * unsigned requests, either mode: anonymous; `access.rs` decides what they may do (bucket
+//!   policy, ACLs, Block Public Access), as on AWS.
+//!
+//! Before s3s, the front also answers what s3s does not route: requests to a website endpoint
+//! Host (`website.rs`) and CORS preflights (`OPTIONS`, `cors.rs`); on the way out it adds the
+//! CORS headers of a request whose `Origin` a bucket rule allows.
 
 use std::sync::Arc;
 
@@ -42,6 +48,7 @@ pub struct S3Front {
     service: S3Service,
     /// The same backend the service calls, for work outside requests (lifecycle sweeps).
     backend: S3Backend,
+    store: Store,
     credentials: Arc<dyn CredentialRegistry>,
     clock: Clock,
     strict: bool,
@@ -75,7 +82,7 @@ impl S3Front {
         default_account: &str,
         default_region: &str,
     ) -> Self {
-        let backend = S3Backend::new(store, clock.clone())
+        let backend = S3Backend::new(store.clone(), clock.clone())
             .with_default_account(default_account)
             .with_default_region(default_region);
         let mut builder = S3ServiceBuilder::new(backend.clone());
@@ -87,12 +94,12 @@ impl S3Front {
         builder.set_access(NimbusAccess {
             credentials: credentials.clone(),
             clock: clock.clone(),
-            strict: strict_auth,
-            default_account: default_account.to_owned(),
+            store: store.clone(),
         });
         S3Front {
             service: builder.build(),
             backend,
+            store,
             credentials,
             clock,
             strict: strict_auth,
@@ -125,23 +132,59 @@ impl S3Front {
     pub async fn call(&self, mut req: http::Request<s3s::Body>) -> http::Response<ResponseBody> {
         let request_id = nimbus_core::ids::request_id();
         let resource = req.uri().path().to_owned();
-        let prepared = if crate::post_form::is_form_upload(&req) {
-            self.prepare_form_upload(&mut req).await
-        } else {
-            self.pre_authenticate(&mut req)
-        };
-        let response = match prepared {
-            Err(e) => error_response(e),
-            Ok(()) => match self.service.call(req).await {
-                Ok(resp) => resp,
-                Err(e) => {
-                    tracing::error!("s3 request failed: {e:?}");
-                    error_response(S3Error::new(S3ErrorCode::InternalError))
+        let host = req
+            .headers()
+            .get(http::header::HOST)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_owned();
+        let origin = req
+            .headers()
+            .get(http::header::ORIGIN)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let method = req.method().clone();
+        let target = request_target(&host, req.uri().path());
+        let response = if let Some(bucket) = crate::host::parse_website_host(&host) {
+            crate::website::serve(&self.service, &self.store, &bucket, &req, &request_id).await
+        } else if method == http::Method::OPTIONS {
+            // s3s does not route OPTIONS: CORS preflights are answered here.
+            match &target {
+                Some((bucket, key)) => {
+                    crate::cors::preflight(&self.store, bucket, key.as_deref(), req.headers())
                 }
-            },
+                None => error_response(S3Error::with_message(
+                    S3ErrorCode::MethodNotAllowed,
+                    "The specified method is not allowed against this resource.",
+                )),
+            }
+        } else {
+            let prepared = if crate::post_form::is_form_upload(&req) {
+                self.prepare_form_upload(&mut req).await
+            } else {
+                self.pre_authenticate(&mut req)
+            };
+            match prepared {
+                Err(e) => error_response(e),
+                Ok(()) => match self.service.call(req).await {
+                    Ok(resp) => resp,
+                    Err(e) => {
+                        tracing::error!("s3 request failed: {e:?}");
+                        error_response(S3Error::new(S3ErrorCode::InternalError))
+                    }
+                },
+            }
         };
         let response = crate::errors::complete(response, &resource, &request_id).await;
         let mut response = response.map(|body| body.boxed_unsync());
+        // An actual cross-origin request gets its CORS headers, errors included.
+        if method != http::Method::OPTIONS
+            && let (Some(origin), Some((bucket, _))) = (&origin, &target)
+            && let Some(cors) =
+                crate::cors::actual_request_headers(&self.store, bucket, origin, method.as_str())
+        {
+            response.headers_mut().extend(cors);
+        }
         let headers = response.headers_mut();
         if let Ok(value) = http::HeaderValue::from_str(&request_id) {
             headers.insert("x-amz-request-id", value);
@@ -338,6 +381,24 @@ fn strip_query_params(req: &mut http::Request<s3s::Body>, names: &[&str]) -> Res
         S3Error::with_message(S3ErrorCode::InvalidURI, "Couldn't parse the specified URI.")
     })?;
     Ok(())
+}
+
+/// The bucket and key a REST request addresses (virtual-hosted or path style).
+fn request_target(host: &str, path: &str) -> Option<(String, Option<String>)> {
+    let decode = |s: &str| {
+        percent_encoding::percent_decode_str(s)
+            .decode_utf8_lossy()
+            .into_owned()
+    };
+    let path = path.strip_prefix('/').unwrap_or(path);
+    if let Some((bucket, _)) = crate::host::parse_virtual_host(host) {
+        return Some((bucket, (!path.is_empty()).then(|| decode(path))));
+    }
+    if crate::host::parse_website_host(host).is_some() {
+        return None;
+    }
+    let (bucket, key) = path.split_once('/').unwrap_or((path, ""));
+    (!bucket.is_empty()).then(|| (decode(bucket), (!key.is_empty()).then(|| decode(key))))
 }
 
 /// A 12-digit access key id is its own account (as the server does for other services).

@@ -38,6 +38,30 @@ pub fn parse_virtual_host(host: &str) -> Option<(String, Option<String>)> {
     None
 }
 
+/// The bucket a website endpoint Host names: `<bucket>.s3-website.localhost`,
+/// `<bucket>.s3-website.localhost.localstack.cloud`, `<bucket>.s3-website-<region>.amazonaws.com`,
+/// `<bucket>.s3-website.<region>.amazonaws.com`, each with or without a port.
+pub fn parse_website_host(host: &str) -> Option<String> {
+    let host = strip_port(host).trim_end_matches('.').to_ascii_lowercase();
+    let bucket = if let Some(rest) = host
+        .strip_suffix(".s3-website.localhost")
+        .or_else(|| host.strip_suffix(".s3-website.localhost.localstack.cloud"))
+    {
+        rest
+    } else {
+        let rest = host.strip_suffix(".amazonaws.com")?;
+        let (before, last) = rest.rsplit_once('.')?;
+        if let Some(region) = last.strip_prefix("s3-website-") {
+            is_region(region).then_some(before)?
+        } else if is_region(last) {
+            before.strip_suffix(".s3-website")?
+        } else {
+            return None;
+        }
+    };
+    (!bucket.is_empty()).then(|| bucket.to_owned())
+}
+
 fn strip_port(host: &str) -> &str {
     match host.rsplit_once(':') {
         Some((name, port)) if !port.is_empty() && port.bytes().all(|b| b.is_ascii_digit()) => name,
@@ -100,6 +124,32 @@ mod tests {
         );
         assert_eq!(vh("a.s3.bucket.s3.localhost"), b("a.s3.bucket"));
         assert_eq!(vh("Photos.S3.LocalHost"), b("photos"));
+    }
+
+    #[test]
+    fn website_hosts() {
+        let w = |h: &str| parse_website_host(h);
+        assert_eq!(w("site.s3-website.localhost:4566").as_deref(), Some("site"));
+        assert_eq!(
+            w("my.site.s3-website.localhost.localstack.cloud:4566").as_deref(),
+            Some("my.site")
+        );
+        assert_eq!(
+            w("site.s3-website-us-east-1.amazonaws.com").as_deref(),
+            Some("site")
+        );
+        assert_eq!(
+            w("site.s3-website.eu-west-1.amazonaws.com").as_deref(),
+            Some("site")
+        );
+        for host in [
+            "site.s3.localhost:4566",
+            "s3-website.localhost",
+            "site.s3-website-nowhere.amazonaws.com",
+            "localhost:4566",
+        ] {
+            assert_eq!(w(host), None, "{host}");
+        }
     }
 
     #[test]

@@ -16,21 +16,27 @@
 //!
 //! What the backend does not implement stays s3s's default: `NotImplemented`.
 
+mod access;
+mod acl;
 mod auth;
 mod backend;
+mod bucket_config;
 mod chunked;
+mod cors;
 mod errors;
 mod front;
 mod host;
 mod io;
 mod post_form;
 mod lifecycle;
+mod policy;
 mod records;
+mod website;
 
 pub use auth::Caller;
 pub use backend::{LifecycleReport, S3Backend};
 pub use front::{BoxError, ResponseBody, S3Front};
-pub use host::{NimbusHost, parse_virtual_host};
+pub use host::{NimbusHost, parse_virtual_host, parse_website_host};
 
 /// The S3 operations implemented, named as in `models/s3.json` (for the coverage report).
 pub fn operations() -> Vec<&'static str> {

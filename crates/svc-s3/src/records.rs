@@ -151,6 +151,15 @@ pub fn delete_bucket_configs(txn: &mut Txn, bucket_id: &str) -> Result<(), Store
     let scope = config_scope(bucket_id);
     txn.delete::<VersioningConfig>(&scope, VersioningConfig::NAME)?;
     txn.delete::<LifecycleConfig>(&scope, LifecycleConfig::NAME)?;
+    use crate::bucket_config::{
+        AclConfig, CorsConfig, OwnershipConfig, PolicyConfig, PublicAccessBlockConfig, WebsiteConfig,
+    };
+    txn.delete::<PolicyConfig>(&scope, PolicyConfig::NAME)?;
+    txn.delete::<AclConfig>(&scope, AclConfig::NAME)?;
+    txn.delete::<CorsConfig>(&scope, CorsConfig::NAME)?;
+    txn.delete::<WebsiteConfig>(&scope, WebsiteConfig::NAME)?;
+    txn.delete::<PublicAccessBlockConfig>(&scope, PublicAccessBlockConfig::NAME)?;
+    txn.delete::<OwnershipConfig>(&scope, OwnershipConfig::NAME)?;
     Ok(())
 }
 

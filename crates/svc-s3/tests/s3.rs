@@ -970,7 +970,8 @@ async fn weird_keys_are_just_keys() {
 
 #[tokio::test]
 async fn authentication_modes() {
-    // Default mode: unknown keys and unsigned requests are accepted.
+    // Default mode: unknown keys are accepted; unsigned requests are anonymous, as on AWS
+    // (what a bucket policy or ACL gives everyone: here nothing).
     let h = start(false).await;
     let r = h
         .call("PUT", "/open")
@@ -985,7 +986,16 @@ async fn authentication_modes() {
         .send()
         .await;
     assert_eq!(r.status, 200, "{}", r.text());
-    assert_eq!(h.call("GET", "/open/k").unsigned().send().await.body, b"v");
+    assert_eq!(
+        h.call("GET", "/open/k")
+            .key("AKIAUNKNOWNKEY000002", "x", None)
+            .send()
+            .await
+            .body,
+        b"v"
+    );
+    let r = h.call("GET", "/open/k").unsigned().send().await;
+    assert_eq!((r.status, r.code().as_deref()), (403, Some("AccessDenied")));
     // A known key with a wrong secret is refused.
     let r = h
         .call("GET", "/open/k")

@@ -4,6 +4,7 @@
 //! only routes to them. Everything that persists goes through the store: records keyed by
 //! (bucket, key) and random-id blobs (see `records.rs`); bodies are streamed (see `io.rs`).
 
+mod access_config;
 mod buckets;
 mod lifecycle;
 mod list;
@@ -13,6 +14,7 @@ mod versions;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+mod site_config;
 
 use nimbus_core::Clock;
 use nimbus_store::{BlobId, Store, StoreError};
@@ -93,17 +95,15 @@ impl S3Backend {
         self.clock.now_millis()
     }
 
-    /// The bucket, if it exists and the caller's account may use it.
+    /// The bucket, if it exists. Whether `account` may use it was decided before the backend
+    /// ran (`access.rs`, called by `NimbusAccess`: ownership, bucket policy, ACLs), so a
+    /// backend used without that access check enforces nothing.
     fn bucket_for(&self, name: &str, account: &str) -> S3Result<BucketRecord> {
-        let bucket = self
-            .store
+        let _ = account;
+        self.store
             .get::<BucketRecord>(BUCKET_SCOPE, name)
             .map_err(store_error)?
-            .ok_or_else(|| no_such_bucket(name))?;
-        if bucket.owner_account != account {
-            return Err(access_denied());
-        }
-        Ok(bucket)
+            .ok_or_else(|| no_such_bucket(name))
     }
 
     /// Deletes blobs no record references any more (after the commit that dropped them).
@@ -196,18 +196,10 @@ fn invalid_tag(message: &str) -> S3Error {
     S3Error::with_message(S3ErrorCode::InvalidTag, message.to_owned())
 }
 
-/// An S3 canonical user id for an account (64 hex digits, stable).
-fn canonical_id(account: &str) -> String {
-    use md5::{Digest, Md5};
-    let a = Md5::digest(format!("nimbus-canonical-user:{account}").as_bytes());
-    let b = Md5::digest(format!("{account}:nimbus-canonical-user").as_bytes());
-    format!("{}{}", hex::encode(a), hex::encode(b))
-}
-
 fn owner(account: &str) -> Owner {
     Owner {
         display_name: Some(account.to_owned()),
-        id: Some(canonical_id(account)),
+        id: Some(crate::acl::canonical_id(account)),
     }
 }
 
@@ -218,13 +210,70 @@ impl S3 for S3Backend {
         &self,
         req: S3Request<CreateBucketInput>,
     ) -> S3Result<S3Response<CreateBucketOutput>> {
-        self.op_create_bucket(req)
+        let name = req.input.bucket.clone();
+        let before = self
+            .store
+            .get::<BucketRecord>(BUCKET_SCOPE, &name)
+            .map_err(store_error)?;
+        let ownership = req
+            .input
+            .object_ownership
+            .as_ref()
+            .map(|o| o.as_str().to_owned());
+        let input = &req.input;
+        let canned = input.acl.as_ref().map(|a| a.as_str().to_owned());
+        let headers = [
+            input.grant_full_control.clone(),
+            input.grant_read.clone(),
+            input.grant_read_acp.clone(),
+            input.grant_write.clone(),
+            input.grant_write_acp.clone(),
+        ];
+        let out = self.op_create_bucket(req)?;
+        let created = self
+            .store
+            .get::<BucketRecord>(BUCKET_SCOPE, &name)
+            .map_err(store_error)?;
+        if let Some(bucket) = created
+            && before.is_none_or(|b| b.id != bucket.id)
+        {
+            let [full_control, read, read_acp, write, write_acp] = &headers;
+            let acl = access_config::AclInput {
+                canned: canned.as_deref(),
+                headers: crate::acl::GrantHeaders {
+                    full_control: full_control.as_deref(),
+                    read: read.as_deref(),
+                    read_acp: read_acp.as_deref(),
+                    write: write.as_deref(),
+                    write_acp: write_acp.as_deref(),
+                },
+                body: None,
+            };
+            if let Err(e) = self.init_bucket_access(&bucket, ownership.as_deref(), &acl) {
+                // The request's ACL is refused: the bucket is not created after all.
+                let _ = self.store.transaction(|txn| {
+                    txn.delete::<BucketRecord>(BUCKET_SCOPE, &name)?;
+                    crate::records::delete_bucket_configs(txn, &bucket.id)
+                });
+                return Err(e);
+            }
+        }
+        Ok(out)
     }
     async fn delete_bucket(
         &self,
         req: S3Request<DeleteBucketInput>,
     ) -> S3Result<S3Response<DeleteBucketOutput>> {
-        self.op_delete_bucket(req)
+        let bucket = self
+            .store
+            .get::<BucketRecord>(BUCKET_SCOPE, &req.input.bucket)
+            .map_err(store_error)?;
+        let out = self.op_delete_bucket(req)?;
+        if let Some(bucket) = bucket {
+            crate::bucket_config::delete_object_acls(&self.store, &bucket.id)
+                .map_err(store_error)?;
+        }
+        Ok(out)
     }
     async fn head_bucket(
         &self,
@@ -306,7 +355,22 @@ impl S3 for S3Backend {
         &self,
         req: S3Request<PutObjectInput>,
     ) -> S3Result<S3Response<PutObjectOutput>> {
-        self.op_put_object(req).await
+        let i = &req.input;
+        let (bucket, acl) = self.object_write_acl(
+            &req,
+            &i.bucket,
+            i.acl.as_ref(),
+            [
+                &i.grant_full_control,
+                &i.grant_read,
+                &i.grant_read_acp,
+                &i.grant_write_acp,
+            ],
+        )?;
+        let key = i.key.clone();
+        let out = self.op_put_object(req).await?;
+        self.set_object_acl(&bucket, &key, &acl)?;
+        Ok(out)
     }
     async fn get_object(
         &self,
@@ -324,19 +388,46 @@ impl S3 for S3Backend {
         &self,
         req: S3Request<DeleteObjectInput>,
     ) -> S3Result<S3Response<DeleteObjectOutput>> {
-        self.op_delete_object(req)
+        let (bucket_name, key) = (req.input.bucket.clone(), req.input.key.clone());
+        let out = self.op_delete_object(req)?;
+        self.forget_object_acls(&bucket_name, [key])?;
+        Ok(out)
     }
     async fn delete_objects(
         &self,
         req: S3Request<DeleteObjectsInput>,
     ) -> S3Result<S3Response<DeleteObjectsOutput>> {
-        self.op_delete_objects(req)
+        let bucket_name = req.input.bucket.clone();
+        let out = self.op_delete_objects(req)?;
+        let deleted = out
+            .output
+            .deleted
+            .iter()
+            .flatten()
+            .filter_map(|d| d.key.clone());
+        self.forget_object_acls(&bucket_name, deleted)?;
+        Ok(out)
     }
     async fn copy_object(
         &self,
         req: S3Request<CopyObjectInput>,
     ) -> S3Result<S3Response<CopyObjectOutput>> {
-        self.op_copy_object(req).await
+        let i = &req.input;
+        let (bucket, acl) = self.object_write_acl(
+            &req,
+            &i.bucket,
+            i.acl.as_ref(),
+            [
+                &i.grant_full_control,
+                &i.grant_read,
+                &i.grant_read_acp,
+                &i.grant_write_acp,
+            ],
+        )?;
+        let key = i.key.clone();
+        let out = self.op_copy_object(req).await?;
+        self.set_object_acl(&bucket, &key, &acl)?;
+        Ok(out)
     }
     async fn put_object_tagging(
         &self,
@@ -376,7 +467,25 @@ impl S3 for S3Backend {
         &self,
         req: S3Request<CreateMultipartUploadInput>,
     ) -> S3Result<S3Response<CreateMultipartUploadOutput>> {
-        self.op_create_multipart_upload(req)
+        let i = &req.input;
+        let (bucket, acl) = self.object_write_acl(
+            &req,
+            &i.bucket,
+            i.acl.as_ref(),
+            [
+                &i.grant_full_control,
+                &i.grant_read,
+                &i.grant_read_acp,
+                &i.grant_write_acp,
+            ],
+        )?;
+        let out = self.op_create_multipart_upload(req)?;
+        if let (Some(acl), Some(upload_id)) = (&acl, &out.output.upload_id) {
+            self.store
+                .put(&access_config::upload_acl_scope(&bucket.id), upload_id, acl)
+                .map_err(store_error)?;
+        }
+        Ok(out)
     }
     async fn upload_part(
         &self,
@@ -394,7 +503,28 @@ impl S3 for S3Backend {
         &self,
         req: S3Request<CompleteMultipartUploadInput>,
     ) -> S3Result<S3Response<CompleteMultipartUploadOutput>> {
-        self.op_complete_multipart_upload(req).await
+        let (bucket_name, key, upload_id) = (
+            req.input.bucket.clone(),
+            req.input.key.clone(),
+            req.input.upload_id.clone(),
+        );
+        let out = self.op_complete_multipart_upload(req).await?;
+        if let Some(bucket) = self
+            .store
+            .get::<BucketRecord>(BUCKET_SCOPE, &bucket_name)
+            .map_err(store_error)?
+        {
+            let scope = access_config::upload_acl_scope(&bucket.id);
+            let acl = self
+                .store
+                .get::<crate::bucket_config::AclConfig>(&scope, &upload_id)
+                .map_err(store_error)?;
+            self.set_object_acl(&bucket, &key, &acl)?;
+            self.store
+                .delete::<crate::bucket_config::AclConfig>(&scope, &upload_id)
+                .map_err(store_error)?;
+        }
+        Ok(out)
     }
     async fn abort_multipart_upload(
         &self,
@@ -414,6 +544,178 @@ impl S3 for S3Backend {
     ) -> S3Result<S3Response<ListPartsOutput>> {
         self.op_list_parts(req)
     }
+
+    // ---- access control ----
+    async fn put_bucket_policy(
+        &self,
+        req: S3Request<PutBucketPolicyInput>,
+    ) -> S3Result<S3Response<PutBucketPolicyOutput>> {
+        self.op_put_bucket_policy(req)
+    }
+    async fn get_bucket_policy(
+        &self,
+        req: S3Request<GetBucketPolicyInput>,
+    ) -> S3Result<S3Response<GetBucketPolicyOutput>> {
+        self.op_get_bucket_policy(req)
+    }
+    async fn delete_bucket_policy(
+        &self,
+        req: S3Request<DeleteBucketPolicyInput>,
+    ) -> S3Result<S3Response<DeleteBucketPolicyOutput>> {
+        self.op_delete_bucket_policy(req)
+    }
+    async fn get_bucket_policy_status(
+        &self,
+        req: S3Request<GetBucketPolicyStatusInput>,
+    ) -> S3Result<S3Response<GetBucketPolicyStatusOutput>> {
+        self.op_get_bucket_policy_status(req)
+    }
+    async fn put_bucket_acl(
+        &self,
+        req: S3Request<PutBucketAclInput>,
+    ) -> S3Result<S3Response<PutBucketAclOutput>> {
+        self.op_put_bucket_acl(req)
+    }
+    async fn get_bucket_acl(
+        &self,
+        req: S3Request<GetBucketAclInput>,
+    ) -> S3Result<S3Response<GetBucketAclOutput>> {
+        self.op_get_bucket_acl(req)
+    }
+    async fn put_object_acl(
+        &self,
+        req: S3Request<PutObjectAclInput>,
+    ) -> S3Result<S3Response<PutObjectAclOutput>> {
+        self.op_put_object_acl(req)
+    }
+    async fn get_object_acl(
+        &self,
+        req: S3Request<GetObjectAclInput>,
+    ) -> S3Result<S3Response<GetObjectAclOutput>> {
+        self.op_get_object_acl(req)
+    }
+    async fn put_bucket_ownership_controls(
+        &self,
+        req: S3Request<PutBucketOwnershipControlsInput>,
+    ) -> S3Result<S3Response<PutBucketOwnershipControlsOutput>> {
+        self.op_put_bucket_ownership_controls(req)
+    }
+    async fn get_bucket_ownership_controls(
+        &self,
+        req: S3Request<GetBucketOwnershipControlsInput>,
+    ) -> S3Result<S3Response<GetBucketOwnershipControlsOutput>> {
+        self.op_get_bucket_ownership_controls(req)
+    }
+    async fn delete_bucket_ownership_controls(
+        &self,
+        req: S3Request<DeleteBucketOwnershipControlsInput>,
+    ) -> S3Result<S3Response<DeleteBucketOwnershipControlsOutput>> {
+        self.op_delete_bucket_ownership_controls(req)
+    }
+    async fn put_public_access_block(
+        &self,
+        req: S3Request<PutPublicAccessBlockInput>,
+    ) -> S3Result<S3Response<PutPublicAccessBlockOutput>> {
+        self.op_put_public_access_block(req)
+    }
+    async fn get_public_access_block(
+        &self,
+        req: S3Request<GetPublicAccessBlockInput>,
+    ) -> S3Result<S3Response<GetPublicAccessBlockOutput>> {
+        self.op_get_public_access_block(req)
+    }
+    async fn delete_public_access_block(
+        &self,
+        req: S3Request<DeletePublicAccessBlockInput>,
+    ) -> S3Result<S3Response<DeletePublicAccessBlockOutput>> {
+        self.op_delete_public_access_block(req)
+    }
+
+    // ---- CORS and website ----
+    async fn put_bucket_cors(
+        &self,
+        req: S3Request<PutBucketCorsInput>,
+    ) -> S3Result<S3Response<PutBucketCorsOutput>> {
+        self.op_put_bucket_cors(req)
+    }
+    async fn get_bucket_cors(
+        &self,
+        req: S3Request<GetBucketCorsInput>,
+    ) -> S3Result<S3Response<GetBucketCorsOutput>> {
+        self.op_get_bucket_cors(req)
+    }
+    async fn delete_bucket_cors(
+        &self,
+        req: S3Request<DeleteBucketCorsInput>,
+    ) -> S3Result<S3Response<DeleteBucketCorsOutput>> {
+        self.op_delete_bucket_cors(req)
+    }
+    async fn put_bucket_website(
+        &self,
+        req: S3Request<PutBucketWebsiteInput>,
+    ) -> S3Result<S3Response<PutBucketWebsiteOutput>> {
+        self.op_put_bucket_website(req)
+    }
+    async fn get_bucket_website(
+        &self,
+        req: S3Request<GetBucketWebsiteInput>,
+    ) -> S3Result<S3Response<GetBucketWebsiteOutput>> {
+        self.op_get_bucket_website(req)
+    }
+    async fn delete_bucket_website(
+        &self,
+        req: S3Request<DeleteBucketWebsiteInput>,
+    ) -> S3Result<S3Response<DeleteBucketWebsiteOutput>> {
+        self.op_delete_bucket_website(req)
+    }
+}
+
+impl S3Backend {
+    /// Checks the ACL an object write carries, before the body is read; what to store after.
+    fn object_write_acl<T>(
+        &self,
+        req: &S3Request<T>,
+        bucket: &str,
+        canned: Option<&ObjectCannedACL>,
+        [full_control, read, read_acp, write_acp]: [&Option<String>; 4],
+    ) -> S3Result<(BucketRecord, access_config::AclOutcome)> {
+        let bucket = self.bucket_for(bucket, &self.account(req))?;
+        let input = access_config::AclInput {
+            canned: canned.map(ObjectCannedACL::as_str),
+            headers: crate::acl::GrantHeaders {
+                full_control: full_control.as_deref(),
+                read: read.as_deref(),
+                read_acp: read_acp.as_deref(),
+                write: None,
+                write_acp: write_acp.as_deref(),
+            },
+            body: None,
+        };
+        let acl = self.acl_for_write(&bucket, &self.account(req), &input)?;
+        Ok((bucket, acl))
+    }
+
+    /// Drops the ACLs of deleted objects.
+    fn forget_object_acls(
+        &self,
+        bucket: &str,
+        keys: impl IntoIterator<Item = String>,
+    ) -> S3Result<()> {
+        let Some(bucket) = self
+            .store
+            .get::<BucketRecord>(BUCKET_SCOPE, bucket)
+            .map_err(store_error)?
+        else {
+            return Ok(());
+        };
+        let scope = crate::bucket_config::object_acl_scope(&bucket.id);
+        for key in keys {
+            self.store
+                .delete::<crate::bucket_config::AclConfig>(&scope, &key)
+                .map_err(store_error)?;
+        }
+        Ok(())
+    }
 }
 
 /// The operations (as named in the S3 model) that [`S3Backend`] implements.
@@ -424,17 +726,30 @@ pub const OPERATIONS: &[&str] = &[
     "CreateBucket",
     "CreateMultipartUpload",
     "DeleteBucket",
+    "DeleteBucketCors",
     "DeleteBucketLifecycle",
+    "DeleteBucketOwnershipControls",
+    "DeleteBucketPolicy",
     "DeleteBucketTagging",
+    "DeleteBucketWebsite",
     "DeleteObject",
     "DeleteObjectTagging",
     "DeleteObjects",
+    "DeletePublicAccessBlock",
+    "GetBucketAcl",
+    "GetBucketCors",
     "GetBucketLifecycleConfiguration",
     "GetBucketLocation",
+    "GetBucketOwnershipControls",
+    "GetBucketPolicy",
+    "GetBucketPolicyStatus",
     "GetBucketTagging",
     "GetBucketVersioning",
+    "GetBucketWebsite",
     "GetObject",
+    "GetObjectAcl",
     "GetObjectTagging",
+    "GetPublicAccessBlock",
     "HeadBucket",
     "HeadObject",
     "ListBuckets",
@@ -443,11 +758,18 @@ pub const OPERATIONS: &[&str] = &[
     "ListObjects",
     "ListObjectsV2",
     "ListParts",
+    "PutBucketAcl",
+    "PutBucketCors",
     "PutBucketLifecycleConfiguration",
+    "PutBucketOwnershipControls",
+    "PutBucketPolicy",
     "PutBucketTagging",
     "PutBucketVersioning",
+    "PutBucketWebsite",
     "PutObject",
+    "PutObjectAcl",
     "PutObjectTagging",
+    "PutPublicAccessBlock",
     "UploadPart",
     "UploadPartCopy",
 ];
