@@ -18,13 +18,16 @@
 
 mod auth;
 mod backend;
+mod checksums;
 mod chunked;
+mod crypto;
 mod errors;
 mod front;
 mod host;
 mod io;
 mod lifecycle;
 mod records;
+mod sse;
 
 pub use auth::Caller;
 pub use backend::{LifecycleReport, S3Backend};

@@ -4,10 +4,14 @@
 //! only routes to them. Everything that persists goes through the store: records keyed by
 //! (bucket, key) and random-id blobs (see `records.rs`); bodies are streamed (see `io.rs`).
 
+mod attributes;
 mod buckets;
+mod encryption;
+mod integrity;
 mod lifecycle;
 mod list;
 mod multipart;
+mod object_lock;
 mod objects;
 mod versions;
 
@@ -143,7 +147,7 @@ impl From<TxError> for S3Error {
     }
 }
 
-fn ts(ms: i64) -> Timestamp {
+pub(crate) fn ts(ms: i64) -> Timestamp {
     let t = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
         .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
     Timestamp::from(t)
@@ -301,6 +305,68 @@ impl S3 for S3Backend {
         self.op_delete_bucket_lifecycle(req)
     }
 
+    // ---- encryption and object lock ----
+    async fn put_bucket_encryption(
+        &self,
+        req: S3Request<PutBucketEncryptionInput>,
+    ) -> S3Result<S3Response<PutBucketEncryptionOutput>> {
+        self.op_put_bucket_encryption(req)
+    }
+    async fn get_bucket_encryption(
+        &self,
+        req: S3Request<GetBucketEncryptionInput>,
+    ) -> S3Result<S3Response<GetBucketEncryptionOutput>> {
+        self.op_get_bucket_encryption(req)
+    }
+    async fn delete_bucket_encryption(
+        &self,
+        req: S3Request<DeleteBucketEncryptionInput>,
+    ) -> S3Result<S3Response<DeleteBucketEncryptionOutput>> {
+        self.op_delete_bucket_encryption(req)
+    }
+    async fn put_object_lock_configuration(
+        &self,
+        req: S3Request<PutObjectLockConfigurationInput>,
+    ) -> S3Result<S3Response<PutObjectLockConfigurationOutput>> {
+        self.op_put_object_lock_configuration(req)
+    }
+    async fn get_object_lock_configuration(
+        &self,
+        req: S3Request<GetObjectLockConfigurationInput>,
+    ) -> S3Result<S3Response<GetObjectLockConfigurationOutput>> {
+        self.op_get_object_lock_configuration(req)
+    }
+    async fn put_object_retention(
+        &self,
+        req: S3Request<PutObjectRetentionInput>,
+    ) -> S3Result<S3Response<PutObjectRetentionOutput>> {
+        self.op_put_object_retention(req)
+    }
+    async fn get_object_retention(
+        &self,
+        req: S3Request<GetObjectRetentionInput>,
+    ) -> S3Result<S3Response<GetObjectRetentionOutput>> {
+        self.op_get_object_retention(req)
+    }
+    async fn put_object_legal_hold(
+        &self,
+        req: S3Request<PutObjectLegalHoldInput>,
+    ) -> S3Result<S3Response<PutObjectLegalHoldOutput>> {
+        self.op_put_object_legal_hold(req)
+    }
+    async fn get_object_legal_hold(
+        &self,
+        req: S3Request<GetObjectLegalHoldInput>,
+    ) -> S3Result<S3Response<GetObjectLegalHoldOutput>> {
+        self.op_get_object_legal_hold(req)
+    }
+    async fn get_object_attributes(
+        &self,
+        req: S3Request<GetObjectAttributesInput>,
+    ) -> S3Result<S3Response<GetObjectAttributesOutput>> {
+        self.op_get_object_attributes(req)
+    }
+
     // ---- objects ----
     async fn put_object(
         &self,
@@ -424,16 +490,22 @@ pub const OPERATIONS: &[&str] = &[
     "CreateBucket",
     "CreateMultipartUpload",
     "DeleteBucket",
+    "DeleteBucketEncryption",
     "DeleteBucketLifecycle",
     "DeleteBucketTagging",
     "DeleteObject",
     "DeleteObjectTagging",
     "DeleteObjects",
+    "GetBucketEncryption",
     "GetBucketLifecycleConfiguration",
     "GetBucketLocation",
     "GetBucketTagging",
     "GetBucketVersioning",
     "GetObject",
+    "GetObjectAttributes",
+    "GetObjectLegalHold",
+    "GetObjectLockConfiguration",
+    "GetObjectRetention",
     "GetObjectTagging",
     "HeadBucket",
     "HeadObject",
@@ -443,10 +515,14 @@ pub const OPERATIONS: &[&str] = &[
     "ListObjects",
     "ListObjectsV2",
     "ListParts",
+    "PutBucketEncryption",
     "PutBucketLifecycleConfiguration",
     "PutBucketTagging",
     "PutBucketVersioning",
     "PutObject",
+    "PutObjectLegalHold",
+    "PutObjectLockConfiguration",
+    "PutObjectRetention",
     "PutObjectTagging",
     "UploadPart",
     "UploadPartCopy",
