@@ -70,6 +70,9 @@ pub(super) fn checksum_type(full_object: bool) -> s3s::dto::ChecksumType {
 /// Where aws-chunked trailers of this request can be read once the body is consumed.
 pub(super) struct Trailers {
     declared: Option<String>,
+    /// `x-amz-sdk-checksum-algorithm` (s3s reads `x-amz-checksum-algorithm` into the input's
+    /// `checksum_algorithm`, not this header).
+    sdk: Option<String>,
     s3s: Option<s3s::TrailingHeaders>,
     decoded: Option<ChunkTrailers>,
 }
@@ -83,8 +86,14 @@ impl Trailers {
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned)
             .or_else(|| decoded.as_ref().and_then(|d| d.declared.clone()));
+        let sdk = req
+            .headers
+            .get("x-amz-sdk-checksum-algorithm")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
         Trailers {
             declared,
+            sdk,
             s3s: req.trailing_headers.clone(),
             decoded,
         }
@@ -92,6 +101,11 @@ impl Trailers {
 
     pub fn declared(&self) -> Option<&str> {
         self.declared.as_deref()
+    }
+
+    /// The algorithm the SDK says it used: `x-amz-sdk-checksum-algorithm`, else the input's.
+    pub fn sdk_algorithm<'a>(&'a self, input: Option<&'a s3s::dto::ChecksumAlgorithm>) -> Option<&'a str> {
+        self.sdk.as_deref().or(input.map(|a| a.as_str()))
     }
 
     fn value(&self, name: &str) -> Option<String> {

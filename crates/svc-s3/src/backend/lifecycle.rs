@@ -367,6 +367,9 @@ impl S3Backend {
                     if self.remove_stacked(bucket, &key, vkey, v)? {
                         report.noncurrent_expired += 1;
                         remaining -= 1;
+                    } else if let Some(until) = obj.lock.retain_until_ms.filter(|t| *t > now) {
+                        // Kept by Object Lock: look again when the retention ends.
+                        next.note(until);
                     }
                     continue;
                 }

@@ -201,7 +201,7 @@ impl S3Backend {
         let upload_algorithm = upload.checksum.as_ref().map(|c| c.algorithm);
         let checksum = checksums::requested(
             &given_checksums!(input),
-            input.checksum_algorithm.as_ref().map(|a| a.as_str()),
+            trailers.sdk_algorithm(input.checksum_algorithm.as_ref()),
             trailers.declared(),
             upload_algorithm,
         )?;

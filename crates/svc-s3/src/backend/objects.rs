@@ -355,7 +355,7 @@ impl S3Backend {
         )?;
         let checksum = checksums::requested(
             &given_checksums!(input),
-            input.checksum_algorithm.as_ref().map(|a| a.as_str()),
+            trailers.sdk_algorithm(input.checksum_algorithm.as_ref()),
             trailers.declared(),
             Some(Algorithm::Crc64Nvme),
         )?;
