@@ -143,7 +143,7 @@ async fn trailer_checksums_are_validated() {
 
 async fn create(h: &Harness, target: &str, algorithm: &str, kind: Option<&str>) -> Resp {
     let mut call = h
-        .call("POST", &format!("{target}?uploads"))
+        .call("POST", format!("{target}?uploads"))
         .header("x-amz-checksum-algorithm", algorithm);
     if let Some(kind) = kind {
         call = call.header("x-amz-checksum-type", kind);
@@ -167,7 +167,7 @@ async fn multipart_composite_and_full_object_checksums() {
     for (n, part) in [(1, &part1), (2, &part2)] {
         let sum = b64(&sha256(part));
         let r = h
-            .call("PUT", &format!("/mps/comp?partNumber={n}&uploadId={upload}"))
+            .call("PUT", format!("/mps/comp?partNumber={n}&uploadId={upload}"))
             .header("x-amz-checksum-sha256", &sum)
             .body(part.clone())
             .send()
@@ -178,7 +178,7 @@ async fn multipart_composite_and_full_object_checksums() {
     }
     // A part checksum in another algorithm is refused.
     let r = h
-        .call("PUT", &format!("/mps/comp?partNumber=3&uploadId={upload}"))
+        .call("PUT", format!("/mps/comp?partNumber=3&uploadId={upload}"))
         .header("x-amz-checksum-crc32", &crc32(b"x"))
         .body(b"x".to_vec())
         .send()
@@ -189,7 +189,7 @@ async fn multipart_composite_and_full_object_checksums() {
         parts[0].1, parts[1].1
     );
     let r = h
-        .call("POST", &format!("/mps/comp?uploadId={upload}"))
+        .call("POST", format!("/mps/comp?uploadId={upload}"))
         .body(without_sums.into_bytes())
         .send()
         .await;
@@ -202,7 +202,7 @@ async fn multipart_composite_and_full_object_checksums() {
             .collect::<String>()
     );
     let r = h
-        .call("POST", &format!("/mps/comp?uploadId={upload}"))
+        .call("POST", format!("/mps/comp?uploadId={upload}"))
         .body(xml.into_bytes())
         .send()
         .await;
@@ -233,7 +233,7 @@ async fn multipart_composite_and_full_object_checksums() {
     let mut etags = Vec::new();
     for (n, part) in [(1, &part1), (2, &part2)] {
         let r = h
-            .call("PUT", &format!("/mps/full?partNumber={n}&uploadId={upload}"))
+            .call("PUT", format!("/mps/full?partNumber={n}&uploadId={upload}"))
             .body(part.clone())
             .send()
             .await;
@@ -247,14 +247,14 @@ async fn multipart_composite_and_full_object_checksums() {
         etags[0], etags[1]
     );
     let wrong = h
-        .call("POST", &format!("/mps/full?uploadId={upload}"))
+        .call("POST", format!("/mps/full?uploadId={upload}"))
         .header("x-amz-checksum-crc32c", &b64(&Crc32c::checksum(b"nope")))
         .body(xml.clone().into_bytes())
         .send()
         .await;
     assert_eq!((wrong.status, wrong.code().as_deref()), (400, Some("BadDigest")), "{}", wrong.text());
     let r = h
-        .call("POST", &format!("/mps/full?uploadId={upload}"))
+        .call("POST", format!("/mps/full?uploadId={upload}"))
         .header("x-amz-checksum-crc32c", &expected)
         .body(xml.into_bytes())
         .send()

@@ -293,7 +293,7 @@ async fn sse_c_multipart_parts_need_the_key_and_complete_does_not() {
     let part1 = marked_body(5 * 1024 * 1024);
     let part2 = b"tail of the object".to_vec();
     let r = h
-        .call("PUT", &format!("/mpu/obj?partNumber=1&uploadId={upload}"))
+        .call("PUT", format!("/mpu/obj?partNumber=1&uploadId={upload}"))
         .body(part1.clone())
         .send()
         .await;
@@ -301,7 +301,7 @@ async fn sse_c_multipart_parts_need_the_key_and_complete_does_not() {
     let mut etags = Vec::new();
     for (n, part) in [(1, &part1), (2, &part2)] {
         let r = h
-            .call("PUT", &format!("/mpu/obj?partNumber={n}&uploadId={upload}"))
+            .call("PUT", format!("/mpu/obj?partNumber={n}&uploadId={upload}"))
             .sse_c(&key)
             .body(part.clone())
             .send()
@@ -314,7 +314,7 @@ async fn sse_c_multipart_parts_need_the_key_and_complete_does_not() {
         etags[0], etags[1]
     );
     let r = h
-        .call("POST", &format!("/mpu/obj?uploadId={upload}"))
+        .call("POST", format!("/mpu/obj?uploadId={upload}"))
         .body(xml.into_bytes())
         .send()
         .await;

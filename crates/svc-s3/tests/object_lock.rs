@@ -21,7 +21,7 @@ fn fixed_clock() -> Clock {
 
 async fn lock_bucket(h: &Harness, name: &str) {
     let r = h
-        .call("PUT", &format!("/{name}"))
+        .call("PUT", format!("/{name}"))
         .header("x-amz-bucket-object-lock-enabled", "true")
         .send()
         .await;
@@ -95,13 +95,13 @@ async fn governance_is_bypassable_compliance_is_not_and_retention_ends_on_the_cl
     let gov = put_locked(&h, "/worm/gov", "GOVERNANCE", "2024-01-20T00:00:00Z").await;
     let comp = put_locked(&h, "/worm/comp", "COMPLIANCE", "2024-01-20T00:00:00Z").await;
 
-    let r = h.call("DELETE", &format!("/worm/gov?versionId={gov}")).send().await;
+    let r = h.call("DELETE", format!("/worm/gov?versionId={gov}")).send().await;
     assert_eq!((r.status, r.code().as_deref()), (403, Some("AccessDenied")), "{}", r.text());
     assert_eq!(r.one("Message").as_deref(), Some(LOCKED));
-    let r = h.call("DELETE", &format!("/worm/comp?versionId={comp}")).send().await;
+    let r = h.call("DELETE", format!("/worm/comp?versionId={comp}")).send().await;
     assert_eq!(r.status, 403);
     let r = h
-        .call("DELETE", &format!("/worm/comp?versionId={comp}"))
+        .call("DELETE", format!("/worm/comp?versionId={comp}"))
         .header("x-amz-bypass-governance-retention", "true")
         .send()
         .await;
@@ -115,7 +115,7 @@ async fn governance_is_bypassable_compliance_is_not_and_retention_ends_on_the_cl
         .await;
     assert_eq!(r.status, 200, "{}", r.text());
     let r = h
-        .call("PUT", &format!("/worm/comp?retention&versionId={comp}"))
+        .call("PUT", format!("/worm/comp?retention&versionId={comp}"))
         .header("x-amz-bypass-governance-retention", "true")
         .header("content-md5", &content_md5(retention_xml("COMPLIANCE", "2024-01-16T00:00:00Z").as_bytes()))
         .body(retention_xml("COMPLIANCE", "2024-01-16T00:00:00Z").into_bytes())
@@ -133,7 +133,7 @@ async fn governance_is_bypassable_compliance_is_not_and_retention_ends_on_the_cl
     assert_eq!(r.one("Message").as_deref(), Some("The retain until date must be in the future!"));
 
     let r = h
-        .call("DELETE", &format!("/worm/gov?versionId={gov}"))
+        .call("DELETE", format!("/worm/gov?versionId={gov}"))
         .header("x-amz-bypass-governance-retention", "true")
         .send()
         .await;
@@ -141,7 +141,7 @@ async fn governance_is_bypassable_compliance_is_not_and_retention_ends_on_the_cl
 
     // Once Nimbus's clock passes the date, the version can go.
     clock.advance(11 * DAY);
-    let r = h.call("DELETE", &format!("/worm/comp?versionId={comp}")).send().await;
+    let r = h.call("DELETE", format!("/worm/comp?versionId={comp}")).send().await;
     assert_eq!(r.status, 204, "{}", r.text());
 }
 
@@ -155,7 +155,7 @@ async fn legal_holds_block_deletes_until_released() {
     assert_eq!(r.status, 200, "{}", r.text());
     assert_eq!(h.ok("GET", "/holds/k?legal-hold").await.one("Status").as_deref(), Some("ON"));
     let r = h
-        .call("DELETE", &format!("/holds/k?versionId={v}"))
+        .call("DELETE", format!("/holds/k?versionId={v}"))
         .header("x-amz-bypass-governance-retention", "true")
         .send()
         .await;
@@ -170,7 +170,7 @@ async fn legal_holds_block_deletes_until_released() {
 
     let off = "<LegalHold><Status>OFF</Status></LegalHold>";
     h.send_xml("PUT", &format!("/holds/k?legal-hold&versionId={v}"), off).await;
-    assert_eq!(h.call("DELETE", &format!("/holds/k?versionId={v}")).send().await.status, 204);
+    assert_eq!(h.call("DELETE", format!("/holds/k?versionId={v}")).send().await.status, 204);
 }
 
 #[tokio::test]

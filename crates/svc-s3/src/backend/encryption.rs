@@ -85,7 +85,6 @@ impl S3Backend {
                 sse_algorithm: ServerSideEncryption::from(config.algorithm),
             }),
             bucket_key_enabled: Some(config.bucket_key),
-            ..Default::default()
         };
         Ok(S3Response::new(GetBucketEncryptionOutput {
             server_side_encryption_configuration: Some(ServerSideEncryptionConfiguration {
