@@ -4,6 +4,7 @@
 //! a zero-size chunk ends the data, then optional trailer lines and an empty line.
 
 use std::pin::Pin;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll};
 
 use bytes::{Buf, Bytes, BytesMut};
@@ -13,6 +14,26 @@ use s3s::{S3Error, S3ErrorCode, StdError};
 
 /// A chunk header or trailer line longer than this is malformed.
 const MAX_LINE: usize = 8 * 1024;
+
+/// The trailers of a decoded aws-chunked body (request extension): the `x-amz-trailer` header
+/// as sent, and the trailer lines once the body has been read to its end.
+#[derive(Clone, Default)]
+pub struct ChunkTrailers {
+    pub declared: Option<String>,
+    pub received: Arc<Mutex<Option<http::HeaderMap>>>,
+}
+
+impl ChunkTrailers {
+    /// A received trailer's value.
+    pub fn get(&self, name: &str) -> Option<String> {
+        let guard = self.received.lock().unwrap_or_else(PoisonError::into_inner);
+        guard
+            .as_ref()?
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    }
+}
 
 /// Replaces the request's body by its decoded form and fixes the length headers.
 pub fn decode_request(req: &mut http::Request<s3s::Body>) -> Result<(), S3Error> {
@@ -28,12 +49,23 @@ pub fn decode_request(req: &mut http::Request<s3s::Body>) -> Result<(), S3Error>
             )
         })?;
     let body = std::mem::take(req.body_mut());
+    let trailers = ChunkTrailers {
+        declared: req
+            .headers()
+            .get("x-amz-trailer")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned),
+        received: Arc::default(),
+    };
     let stream: DynByteStream = Box::pin(ChunkDecoder {
         inner: body,
         buf: BytesMut::new(),
         state: State::Header,
         remaining: decoded_len,
+        trailers: trailers.received.clone(),
+        trailer_lines: http::HeaderMap::new(),
     });
+    req.extensions_mut().insert(trailers);
     *req.body_mut() = s3s::Body::from(stream);
     let headers = req.headers_mut();
     headers.insert(
@@ -77,6 +109,9 @@ struct ChunkDecoder {
     state: State,
     /// Decoded bytes still expected (for `remaining_length`).
     remaining: u64,
+    /// Where the trailers go once the body ends.
+    trailers: Arc<Mutex<Option<http::HeaderMap>>>,
+    trailer_lines: http::HeaderMap,
 }
 
 fn malformed() -> StdError {
@@ -146,13 +181,35 @@ impl ChunkDecoder {
                     self.state = State::Header;
                 }
                 State::Trailers => match take_line(&mut self.buf)? {
-                    Ok(line) if line.is_empty() => self.state = State::Done,
-                    Ok(_trailer) => {}
+                    Ok(line) if line.is_empty() => {
+                        self.publish_trailers();
+                        self.state = State::Done;
+                    }
+                    Ok(trailer) => self.note_trailer(&trailer),
                     Err(e) => return Some(Some(Err(e))),
                 },
                 State::Done => return Some(None),
             }
         }
+    }
+}
+
+impl ChunkDecoder {
+    fn note_trailer(&mut self, line: &[u8]) {
+        let Some((name, value)) = std::str::from_utf8(line).ok().and_then(|l| l.split_once(':')) else {
+            return;
+        };
+        if let (Ok(name), Ok(value)) = (
+            http::HeaderName::from_bytes(name.trim().as_bytes()),
+            http::HeaderValue::from_str(value.trim()),
+        ) {
+            self.trailer_lines.insert(name, value);
+        }
+    }
+
+    fn publish_trailers(&mut self) {
+        let lines = std::mem::take(&mut self.trailer_lines);
+        *self.trailers.lock().unwrap_or_else(PoisonError::into_inner) = Some(lines);
     }
 }
 
@@ -170,7 +227,11 @@ impl Stream for ChunkDecoder {
                 Poll::Ready(None) => {
                     // Some clients omit the final empty line after the trailers.
                     return Poll::Ready(match self.state {
-                        State::Trailers | State::Done => None,
+                        State::Trailers => {
+                            self.publish_trailers();
+                            None
+                        }
+                        State::Done => None,
                         _ => Some(Err(malformed())),
                     });
                 }
@@ -203,6 +264,8 @@ mod tests {
             buf: BytesMut::new(),
             state: State::Header,
             remaining: 0,
+            trailers: Arc::default(),
+            trailer_lines: http::HeaderMap::new(),
         };
         let mut out = Vec::new();
         while let Some(item) = decoder.next().await {

@@ -11,28 +11,80 @@ use std::task::{Context, Poll};
 use bytes::Bytes;
 use futures::{Stream, StreamExt};
 use md5::{Digest, Md5};
-use nimbus_store::{BlobId, Store, StoreError};
+use nimbus_store::{BlobId, BlobWriter, Store, StoreError};
 use s3s::dto::StreamingBlob;
 use s3s::stream::{ByteStream, RemainingLength};
 use s3s::{S3Error, S3ErrorCode, S3Result, StdError};
 use tokio::sync::mpsc;
+
+use crate::checksums::{Algorithm, Hasher};
+use crate::crypto::{KEY_LEN, SALT_LEN, SegmentKey, SegmentSealer, plan_range, random_bytes};
+use crate::records::Segment;
 
 /// Chunks in flight between the HTTP side and the file side.
 const CHANNEL_DEPTH: usize = 8;
 /// Read size for streaming a blob out.
 const READ_CHUNK: usize = 256 * 1024;
 
+/// How a new body is stored: encrypted as one segment under `base` (with a fresh salt), or in
+/// plaintext; and which additional checksum to compute over the plaintext.
+#[derive(Clone, Default)]
+pub struct WriteSpec {
+    pub base: Option<[u8; KEY_LEN]>,
+    pub checksum: Option<Algorithm>,
+}
+
 /// A blob just written, with what S3 needs to know about it.
 #[derive(Debug, Clone)]
 pub struct WrittenBlob {
     pub id: BlobId,
+    /// Plaintext size.
     pub size: u64,
+    /// MD5 of the plaintext.
     pub md5: [u8; 16],
+    /// MD5 of the stored (encrypted) bytes: the ETag of SSE-C and SSE-KMS objects, which AWS
+    /// does not derive from the plaintext.
+    pub stored_md5: [u8; 16],
+    /// Raw checksum of the plaintext, in [`WriteSpec::checksum`]'s algorithm.
+    pub checksum: Option<Vec<u8>>,
+    /// The segment's salt, when encrypted.
+    pub salt: Option<[u8; SALT_LEN]>,
 }
 
 impl WrittenBlob {
     pub fn md5_hex(&self) -> String {
         hex::encode(self.md5)
+    }
+
+    pub fn segment(&self) -> Option<Segment> {
+        self.salt.map(|salt| Segment {
+            size: self.size,
+            salt: hex::encode(salt),
+        })
+    }
+}
+
+/// How to read plaintext out of a stored encrypted body.
+#[derive(Clone)]
+pub struct Layout {
+    pub base: [u8; KEY_LEN],
+    /// (plaintext size, salt) of each segment, in order.
+    pub segments: Vec<(u64, [u8; SALT_LEN])>,
+}
+
+impl Layout {
+    pub fn new(base: [u8; KEY_LEN], segments: &[Segment]) -> S3Result<Layout> {
+        let segments = segments
+            .iter()
+            .map(|s| {
+                let salt: [u8; SALT_LEN] = hex::decode(&s.salt)
+                    .ok()
+                    .and_then(|v| v.try_into().ok())
+                    .ok_or_else(|| internal("reading an object", "malformed segment salt"))?;
+                Ok((s.size, salt))
+            })
+            .collect::<S3Result<Vec<_>>>()?;
+        Ok(Layout { base, segments })
     }
 }
 
@@ -92,14 +144,84 @@ fn body_error(err: StdError) -> S3Error {
     }
 }
 
-/// Streams `body` into a new blob, computing its MD5 on the way.
+/// The writing end of a new blob: hashes the plaintext, encrypts it if asked, writes it.
+struct BodySink {
+    writer: BlobWriter,
+    md5: Md5,
+    stored_md5: Md5,
+    checksum: Option<Hasher>,
+    sealer: Option<SegmentSealer>,
+    salt: Option<[u8; SALT_LEN]>,
+    size: u64,
+}
+
+impl BodySink {
+    fn new(store: &Store, spec: &WriteSpec) -> S3Result<BodySink> {
+        let salt = spec.base.map(|_| random_bytes::<SALT_LEN>());
+        Ok(BodySink {
+            writer: store.blobs().writer().map_err(store_error)?,
+            md5: Md5::new(),
+            stored_md5: Md5::new(),
+            checksum: spec.checksum.map(Hasher::new),
+            sealer: spec
+                .base
+                .zip(salt)
+                .map(|(base, salt)| SegmentSealer::new(SegmentKey::derive(&base, &salt))),
+            salt,
+            size: 0,
+        })
+    }
+
+    fn write(&mut self, plain: &[u8]) -> S3Result<()> {
+        self.md5.update(plain);
+        if let Some(h) = &mut self.checksum {
+            h.update(plain);
+        }
+        self.size += plain.len() as u64;
+        let (writer, stored_md5) = (&mut self.writer, &mut self.stored_md5);
+        let mut out = |bytes: &[u8]| -> S3Result<()> {
+            stored_md5.update(bytes);
+            writer
+                .write_all(bytes)
+                .map_err(|e| internal("writing blob", e))
+        };
+        match &mut self.sealer {
+            Some(sealer) => sealer.push(plain, &mut out),
+            None => out(plain),
+        }
+    }
+
+    fn finish(mut self) -> S3Result<WrittenBlob> {
+        if let Some(sealer) = self.sealer.take() {
+            let (writer, stored_md5) = (&mut self.writer, &mut self.stored_md5);
+            sealer.finish(&mut |bytes: &[u8]| -> S3Result<()> {
+                stored_md5.update(bytes);
+                writer
+                    .write_all(bytes)
+                    .map_err(|e| internal("writing blob", e))
+            })?;
+        }
+        let id = self.writer.finish().map_err(store_error)?;
+        Ok(WrittenBlob {
+            id,
+            size: self.size,
+            md5: self.md5.finalize().into(),
+            stored_md5: self.stored_md5.finalize().into(),
+            checksum: self.checksum.map(Hasher::finish),
+            salt: self.salt,
+        })
+    }
+}
+
+/// Streams `body` into a new blob as `spec` says, hashing on the way.
 pub async fn write_body(
     store: &Store,
     body: Option<StreamingBlob>,
     declared_len: Option<u64>,
+    spec: WriteSpec,
 ) -> S3Result<WrittenBlob> {
     let (tx, rx) = mpsc::channel::<Msg>(CHANNEL_DEPTH);
-    let writer = spawn_writer(store.clone(), rx);
+    let writer = spawn_writer(store.clone(), spec, rx);
     let mut received: u64 = 0;
     let feed: S3Result<()> = async {
         if let Some(mut body) = body {
@@ -129,31 +251,18 @@ pub async fn write_body(
 
 fn spawn_writer(
     store: Store,
+    spec: WriteSpec,
     mut rx: mpsc::Receiver<Msg>,
 ) -> tokio::task::JoinHandle<S3Result<WrittenBlob>> {
     tokio::task::spawn_blocking(move || {
-        let mut writer = store.blobs().writer().map_err(store_error)?;
-        let mut md5 = Md5::new();
+        let mut sink = BodySink::new(&store, &spec)?;
         while let Some(msg) = rx.blocking_recv() {
             match msg {
-                Msg::Data(chunk) => {
-                    md5.update(&chunk);
-                    writer
-                        .write_all(&chunk)
-                        .map_err(|e| internal("writing blob", e))?;
-                }
-                Msg::Done => {
-                    let size = writer.len();
-                    let id = writer.finish().map_err(store_error)?;
-                    return Ok(WrittenBlob {
-                        id,
-                        size,
-                        md5: md5.finalize().into(),
-                    });
-                }
+                Msg::Data(chunk) => sink.write(&chunk)?,
+                Msg::Done => return sink.finish(),
             }
         }
-        // The body failed: dropping the writer discards the partial file.
+        // The body failed: dropping the sink discards the partial file.
         Err(S3Error::with_message(
             S3ErrorCode::IncompleteBody,
             "The request body ended early.",
@@ -161,16 +270,117 @@ fn spawn_writer(
     })
 }
 
-/// One piece of a blob to copy into a new blob: `(blob, start, length)`.
+/// Why a plaintext reader stopped early.
+enum ReadError {
+    /// The consumer went away.
+    Closed,
+    Failed(std::io::Error),
+}
+
+impl From<std::io::Error> for ReadError {
+    fn from(e: std::io::Error) -> Self {
+        ReadError::Failed(e)
+    }
+}
+
+/// Reads plaintext bytes `[start, start + len)` of a stored body (decrypting only the chunks
+/// the range overlaps), handing them to `sink` a piece at a time. Blocking.
+fn read_plain(
+    file: &mut std::fs::File,
+    layout: Option<&Layout>,
+    start: u64,
+    len: u64,
+    mut sink: impl FnMut(Vec<u8>) -> Result<(), ReadError>,
+) -> Result<(), ReadError> {
+    let Some(layout) = layout else {
+        file.seek(SeekFrom::Start(start))?;
+        let mut left = len;
+        while left > 0 {
+            let want = READ_CHUNK.min(usize::try_from(left).unwrap_or(usize::MAX));
+            let mut buf = vec![0u8; want];
+            let n = loop {
+                match file.read(&mut buf) {
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                    other => break other?,
+                }
+            };
+            if n == 0 {
+                return Err(ReadError::Failed(std::io::Error::new(
+                    std::io::ErrorKind::UnexpectedEof,
+                    "blob shorter than recorded",
+                )));
+            }
+            buf.truncate(n);
+            left -= n as u64;
+            sink(buf)?;
+        }
+        return Ok(());
+    };
+    let sizes: Vec<u64> = layout.segments.iter().map(|(size, _)| *size).collect();
+    let mut key: Option<(usize, SegmentKey)> = None;
+    let mut position: Option<u64> = None;
+    for chunk in plan_range(&sizes, start, len) {
+        if key.as_ref().is_none_or(|(segment, _)| *segment != chunk.segment) {
+            let salt = &layout.segments[chunk.segment].1;
+            key = Some((chunk.segment, SegmentKey::derive(&layout.base, salt)));
+        }
+        if position != Some(chunk.offset) {
+            file.seek(SeekFrom::Start(chunk.offset))?;
+        }
+        let mut buf = vec![0u8; chunk.sealed];
+        file.read_exact(&mut buf)?;
+        position = Some(chunk.offset + chunk.sealed as u64);
+        if let Some((_, k)) = &key {
+            k.open(chunk.index, chunk.last, &mut buf)
+                .map_err(|e| ReadError::Failed(std::io::Error::new(std::io::ErrorKind::InvalidData, e)))?;
+        }
+        buf.truncate(chunk.skip + chunk.take);
+        buf.drain(..chunk.skip);
+        sink(buf)?;
+    }
+    Ok(())
+}
+
+/// Copies plaintext `[start, start + len)` of a stored body into a new blob written as `spec`
+/// says (CopyObject, UploadPartCopy: the destination may be encrypted differently).
+pub async fn transcode(
+    store: &Store,
+    mut file: std::fs::File,
+    layout: Option<Layout>,
+    start: u64,
+    len: u64,
+    spec: WriteSpec,
+) -> S3Result<WrittenBlob> {
+    let store = store.clone();
+    tokio::task::spawn_blocking(move || {
+        let mut sink = BodySink::new(&store, &spec)?;
+        let mut failure: Option<S3Error> = None;
+        let read = read_plain(&mut file, layout.as_ref(), start, len, |piece| {
+            sink.write(&piece).map_err(|e| {
+                failure = Some(e);
+                ReadError::Closed
+            })
+        });
+        match read {
+            Ok(()) => sink.finish(),
+            Err(ReadError::Closed) => Err(failure.unwrap_or_else(|| internal("copying", "stopped"))),
+            Err(ReadError::Failed(e)) => Err(internal("reading the copy source", e)),
+        }
+    })
+    .await
+    .map_err(|e| internal("blob copy task", e))?
+}
+
+/// One piece of a blob to copy into a new blob: `(blob, start, length)` in stored bytes.
 pub type Slice = (BlobId, u64, u64);
 
-/// Concatenates slices of existing blobs into a new blob (CopyObject, UploadPartCopy,
-/// CompleteMultipartUpload), on the blocking pool, never loading a whole blob.
-pub async fn concat(store: &Store, slices: Vec<Slice>) -> S3Result<WrittenBlob> {
+/// Concatenates stored bytes of existing blobs into a new blob, unchanged (multipart
+/// completion: encrypted parts stay as they are, so no key is needed), never loading a whole
+/// blob. Returns the new blob's id.
+pub async fn concat(store: &Store, slices: Vec<Slice>) -> S3Result<BlobId> {
     let store = store.clone();
     tokio::task::spawn_blocking(move || {
         let mut writer = store.blobs().writer().map_err(store_error)?;
-        let mut md5 = Md5::new();
         let mut buf = vec![0u8; READ_CHUNK];
         for (blob, start, len) in slices {
             let mut file = store.blobs().open(&blob).map_err(store_error)?;
@@ -188,65 +398,36 @@ pub async fn concat(store: &Store, slices: Vec<Slice>) -> S3Result<WrittenBlob> 
                         format!("blob {blob} is shorter than recorded"),
                     ));
                 }
-                md5.update(&buf[..n]);
                 writer
                     .write_all(&buf[..n])
                     .map_err(|e| internal("writing blob", e))?;
                 left -= n as u64;
             }
         }
-        let size = writer.len();
-        let id = writer.finish().map_err(store_error)?;
-        Ok(WrittenBlob {
-            id,
-            size,
-            md5: md5.finalize().into(),
-        })
+        writer.finish().map_err(store_error)
     })
     .await
     .map_err(|e| internal("blob copy task", e))?
 }
 
-/// A response body reading `len` bytes of an already opened blob file from `start`.
+/// A response body: plaintext bytes `[start, start + len)` of an already opened blob file.
 pub struct BlobStream {
     rx: mpsc::Receiver<std::io::Result<Bytes>>,
     remaining: u64,
 }
 
 impl BlobStream {
-    pub fn new(mut file: std::fs::File, start: u64, len: u64) -> BlobStream {
+    pub fn new(mut file: std::fs::File, layout: Option<Layout>, start: u64, len: u64) -> BlobStream {
         let (tx, rx) = mpsc::channel(CHANNEL_DEPTH);
         tokio::task::spawn_blocking(move || {
-            if let Err(e) = file.seek(SeekFrom::Start(start)) {
+            let result = read_plain(&mut file, layout.as_ref(), start, len, |piece| {
+                // A closed channel means the client went away: stop reading.
+                tx.blocking_send(Ok(Bytes::from(piece)))
+                    .map_err(|_| ReadError::Closed)
+            });
+            if let Err(ReadError::Failed(e)) = result {
+                tracing::error!("reading an object body failed: {e}");
                 let _ = tx.blocking_send(Err(e));
-                return;
-            }
-            let mut left = len;
-            while left > 0 {
-                let want = READ_CHUNK.min(usize::try_from(left).unwrap_or(usize::MAX));
-                let mut buf = vec![0u8; want];
-                match file.read(&mut buf) {
-                    Ok(0) => {
-                        let _ = tx.blocking_send(Err(std::io::Error::new(
-                            std::io::ErrorKind::UnexpectedEof,
-                            "blob shorter than recorded",
-                        )));
-                        return;
-                    }
-                    Ok(n) => {
-                        buf.truncate(n);
-                        left -= n as u64;
-                        // A closed channel means the client went away: stop reading.
-                        if tx.blocking_send(Ok(Bytes::from(buf))).is_err() {
-                            return;
-                        }
-                    }
-                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                    Err(e) => {
-                        let _ = tx.blocking_send(Err(e));
-                        return;
-                    }
-                }
             }
         });
         BlobStream { rx, remaining: len }

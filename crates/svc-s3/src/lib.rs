@@ -14,6 +14,10 @@
 //!   on a timer and after `POST /_nimbus/clock` moves the clock. It returns a
 //!   [`LifecycleReport`] of what it did; it is idempotent and cheap when nothing is due.
 //!
+//! * encryption at rest (`crypto.rs` chunked AES-256-GCM, `sse.rs` SSE-S3/KMS/C and keys,
+//!   `backend/encryption.rs` default bucket encryption), checksums (`checksums.rs`,
+//!   `backend/integrity.rs`), Object Lock (`backend/object_lock.rs`), GetObjectAttributes.
+//!
 //! What the backend does not implement stays s3s's default: `NotImplemented`.
 
 mod access;
@@ -21,16 +25,19 @@ mod acl;
 mod auth;
 mod backend;
 mod bucket_config;
+mod checksums;
 mod chunked;
 mod cors;
+mod crypto;
 mod errors;
 mod front;
 mod host;
 mod io;
-mod post_form;
 mod lifecycle;
 mod policy;
+mod post_form;
 mod records;
+mod sse;
 mod website;
 
 pub use auth::Caller;

@@ -160,6 +160,8 @@ pub fn delete_bucket_configs(txn: &mut Txn, bucket_id: &str) -> Result<(), Store
     txn.delete::<WebsiteConfig>(&scope, WebsiteConfig::NAME)?;
     txn.delete::<PublicAccessBlockConfig>(&scope, PublicAccessBlockConfig::NAME)?;
     txn.delete::<OwnershipConfig>(&scope, OwnershipConfig::NAME)?;
+    txn.delete::<EncryptionConfig>(&scope, EncryptionConfig::NAME)?;
+    txn.delete::<ObjectLockConfig>(&scope, ObjectLockConfig::NAME)?;
     Ok(())
 }
 
@@ -237,6 +239,18 @@ pub struct ObjectRecord {
     pub version_id: Option<String>,
     /// Position in the key's version stack (see the module docs); 0 for objects from v1.
     pub seq: u64,
+    /// How the body is encrypted at rest; `None`: stored in plaintext (objects from v2).
+    #[serde(default)]
+    pub encryption: Option<ObjectEncryption>,
+    /// The additional checksum (`None` for objects from v2).
+    #[serde(default)]
+    pub checksum: Option<ObjectChecksum>,
+    /// Each part of a multipart object, in order (empty otherwise).
+    #[serde(default)]
+    pub part_list: Vec<PartInfo>,
+    /// Object Lock retention and legal hold of this version.
+    #[serde(default)]
+    pub lock: ObjectLock,
 }
 
 impl ObjectRecord {
@@ -250,23 +264,25 @@ pub const NULL_VERSION: &str = "null";
 
 impl Record for ObjectRecord {
     const KIND: &'static str = "s3.object";
-    const VERSION: u32 = 2;
+    const VERSION: u32 = 3;
 
     /// v1 → v2: versioning added `version_id` (v1 objects are `null` versions) and `seq`.
+    /// v2 → v3: encryption, checksum, part list and lock (v2 bodies are plaintext).
     fn migrate(
         from_version: u32,
         mut value: serde_json::Value,
     ) -> nimbus_store::Result<serde_json::Value> {
-        if from_version == 1
-            && let Some(fields) = value.as_object_mut()
-        {
+        let Some(fields) = value.as_object_mut().filter(|_| matches!(from_version, 1 | 2)) else {
+            return Err(StoreError::Corrupt(format!(
+                "s3.object has no migration from version {from_version}"
+            )));
+        };
+        if from_version == 1 {
             fields.insert("version_id".into(), serde_json::Value::Null);
             fields.insert("seq".into(), 0.into());
-            return Ok(value);
         }
-        Err(StoreError::Corrupt(format!(
-            "s3.object has no migration from version {from_version}"
-        )))
+        add_v3_object_fields(fields);
+        Ok(value)
     }
 }
 
@@ -322,7 +338,54 @@ impl VersionRecord {
 
 impl Record for VersionRecord {
     const KIND: &'static str = "s3.version";
-    const VERSION: u32 = 1;
+    const VERSION: u32 = 2;
+
+    /// v1 → v2: the object inside gained the fields of `s3.object` v3.
+    fn migrate(
+        from_version: u32,
+        mut value: serde_json::Value,
+    ) -> nimbus_store::Result<serde_json::Value> {
+        if from_version != 1 {
+            return Err(StoreError::Corrupt(format!(
+                "s3.version has no migration from version {from_version}"
+            )));
+        }
+        if let Some(object) = value
+            .pointer_mut("/body/Object")
+            .and_then(|o| o.as_object_mut())
+        {
+            add_v3_object_fields(object);
+        }
+        Ok(value)
+    }
+}
+
+fn add_v3_object_fields(fields: &mut serde_json::Map<String, serde_json::Value>) {
+    fields.insert("encryption".into(), serde_json::Value::Null);
+    fields.insert("checksum".into(), serde_json::Value::Null);
+    fields.insert("part_list".into(), serde_json::json!([]));
+    fields.insert("lock".into(), serde_json::to_value(ObjectLock::default()).unwrap_or_default());
+}
+
+/// Plain serde additions of fields that default: the upgrade is the same for every version.
+fn migrate_added_fields(
+    kind: &str,
+    from_version: u32,
+    current: u32,
+    mut value: serde_json::Value,
+    added: &[(&str, serde_json::Value)],
+) -> nimbus_store::Result<serde_json::Value> {
+    match value.as_object_mut() {
+        Some(fields) if from_version < current => {
+            for (name, default) in added {
+                fields.entry(name.to_string()).or_insert_with(|| default.clone());
+            }
+            Ok(value)
+        }
+        _ => Err(StoreError::Corrupt(format!(
+            "{kind} has no migration from version {from_version}"
+        ))),
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -333,11 +396,38 @@ pub struct UploadRecord {
     pub initiator_account: String,
     pub headers: ObjectHeaders,
     pub tags: Tags,
+    /// How the parts are encrypted (`None`: uploads from v1, parts in plaintext).
+    #[serde(default)]
+    pub encryption: Option<UploadEncryption>,
+    /// The checksum algorithm and type asked for at creation.
+    #[serde(default)]
+    pub checksum: Option<UploadChecksum>,
+    /// Object Lock settings the completed object gets.
+    #[serde(default)]
+    pub lock: ObjectLock,
 }
 
 impl Record for UploadRecord {
     const KIND: &'static str = "s3.upload";
-    const VERSION: u32 = 1;
+    const VERSION: u32 = 2;
+
+    /// v1 → v2: encryption, checksum and lock settings.
+    fn migrate(
+        from_version: u32,
+        value: serde_json::Value,
+    ) -> nimbus_store::Result<serde_json::Value> {
+        migrate_added_fields(
+            Self::KIND,
+            from_version,
+            Self::VERSION,
+            value,
+            &[
+                ("encryption", serde_json::Value::Null),
+                ("checksum", serde_json::Value::Null),
+                ("lock", serde_json::to_value(ObjectLock::default()).unwrap_or_default()),
+            ],
+        )
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -348,11 +438,162 @@ pub struct PartRecord {
     /// Hex MD5 of the part, without quotes.
     pub etag: String,
     pub last_modified_ms: i64,
+    /// The part's encrypted segment (`None`: stored in plaintext).
+    #[serde(default)]
+    pub segment: Option<Segment>,
+    /// Base64 raw checksum of the part in the upload's algorithm.
+    #[serde(default)]
+    pub checksum: Option<String>,
 }
 
 impl Record for PartRecord {
     const KIND: &'static str = "s3.part";
+    const VERSION: u32 = 2;
+
+    /// v1 → v2: segment and checksum.
+    fn migrate(
+        from_version: u32,
+        value: serde_json::Value,
+    ) -> nimbus_store::Result<serde_json::Value> {
+        migrate_added_fields(
+            Self::KIND,
+            from_version,
+            Self::VERSION,
+            value,
+            &[
+                ("segment", serde_json::Value::Null),
+                ("checksum", serde_json::Value::Null),
+            ],
+        )
+    }
+}
+
+/// Server-side encryption of an object, as the request or the bucket default chose it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Sse {
+    /// `AES256`: Nimbus's own data key.
+    S3,
+    /// `aws:kms` / `aws:kms:dsse`: recorded and returned; the bytes are encrypted as SSE-S3
+    /// until the KMS service exists (see `sse::KmsKeyring`).
+    Kms {
+        key_id: Option<String>,
+        context: Option<String>,
+        dsse: bool,
+    },
+    /// SSE-C: the customer's key, never stored. `key_hmac` (hex HMAC-SHA256 of the key under
+    /// `hmac_salt`) recognises it on reads.
+    Customer { key_hmac: String, hmac_salt: String },
+}
+
+/// A stored body's encryption: who holds the base key, and its segments (see `crypto.rs`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ObjectEncryption {
+    pub sse: Sse,
+    pub bucket_key: bool,
+    /// The data key, wrapped by the store's master key (base64); `None` for SSE-C.
+    pub wrapped_key: Option<String>,
+    pub segments: Vec<Segment>,
+}
+
+/// One separately keyed run of chunks: plaintext size and the key-derivation salt (hex).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Segment {
+    pub size: u64,
+    pub salt: String,
+}
+
+/// An upload's encryption, shared by its parts (each part is one segment).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UploadEncryption {
+    pub sse: Sse,
+    pub bucket_key: bool,
+    pub wrapped_key: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ObjectChecksum {
+    pub algorithm: crate::checksums::Algorithm,
+    /// `FULL_OBJECT` (true) or `COMPOSITE`.
+    pub full_object: bool,
+    /// Base64; a composite value ends in `-<parts>`.
+    pub value: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UploadChecksum {
+    pub algorithm: crate::checksums::Algorithm,
+    pub full_object: bool,
+}
+
+/// A part of a completed multipart object.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PartInfo {
+    pub size: u64,
+    /// Base64 raw checksum of the part.
+    pub checksum: Option<String>,
+}
+
+/// Object Lock state of one version.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ObjectLock {
+    /// `GOVERNANCE` or `COMPLIANCE`, with `retain_until_ms`.
+    pub mode: Option<String>,
+    pub retain_until_ms: Option<i64>,
+    pub legal_hold: bool,
+}
+
+impl ObjectLock {
+    /// Whether the version may not be deleted at `now_ms`: legal hold, COMPLIANCE retention,
+    /// or GOVERNANCE retention without the bypass.
+    pub fn protects(&self, now_ms: i64, bypass_governance: bool) -> bool {
+        if self.legal_hold {
+            return true;
+        }
+        match (&self.mode, self.retain_until_ms) {
+            (Some(mode), Some(until)) if until > now_ms => {
+                !(mode == "GOVERNANCE" && bypass_governance)
+            }
+            _ => false,
+        }
+    }
+}
+
+/// `PutBucketEncryption`'s rule. Absent: the AWS default (SSE-S3, no bucket key).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EncryptionConfig {
+    /// `AES256`, `aws:kms` or `aws:kms:dsse`.
+    pub algorithm: String,
+    pub kms_key_id: Option<String>,
+    pub bucket_key: bool,
+}
+
+impl Record for EncryptionConfig {
+    const KIND: &'static str = "s3.config.encryption";
     const VERSION: u32 = 1;
+}
+
+impl BucketConfig for EncryptionConfig {
+    const NAME: &'static str = "encryption";
+}
+
+/// Object Lock of a bucket: enabled at creation (or later on a versioned bucket), with an
+/// optional default retention for new objects.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ObjectLockConfig {
+    pub enabled: bool,
+    /// (mode, days, years): exactly one of days and years.
+    pub default_mode: Option<String>,
+    pub default_days: Option<i32>,
+    pub default_years: Option<i32>,
+}
+
+impl Record for ObjectLockConfig {
+    const KIND: &'static str = "s3.config.object-lock";
+    const VERSION: u32 = 1;
+}
+
+impl BucketConfig for ObjectLockConfig {
+    const NAME: &'static str = "object-lock";
 }
 
 #[cfg(test)]
@@ -374,7 +615,82 @@ mod tests {
         let record: ObjectRecord = serde_json::from_value(migrated).unwrap();
         assert_eq!((record.version_id, record.seq), (None, 0));
         assert_eq!(record.size, 3);
+        assert_eq!((record.encryption, record.checksum), (None, None));
         assert!(ObjectRecord::migrate(7, serde_json::json!({})).is_err());
+    }
+
+    fn v2_object() -> serde_json::Value {
+        serde_json::json!({
+            "blob": "0123456789abcdef0123456789abcdef",
+            "size": 3,
+            "etag": "abc",
+            "last_modified_ms": 5,
+            "headers": ObjectHeaders::default(),
+            "tags": [],
+            "parts": null,
+            "version_id": "v1",
+            "seq": 4,
+        })
+    }
+
+    #[test]
+    fn v2_objects_and_v1_versions_migrate_to_plaintext_unlocked_bodies() {
+        let record: ObjectRecord =
+            serde_json::from_value(ObjectRecord::migrate(2, v2_object()).unwrap()).unwrap();
+        assert_eq!(record.version_id.as_deref(), Some("v1"));
+        assert_eq!(record.encryption, None);
+        assert!(record.part_list.is_empty());
+        assert_eq!(record.lock, ObjectLock::default());
+        let v1_version = serde_json::json!({
+            "noncurrent_since_ms": 9,
+            "body": { "Object": v2_object() },
+        });
+        let migrated = VersionRecord::migrate(1, v1_version).unwrap();
+        assert_eq!(migrated.pointer("/body/Object/part_list"), Some(&serde_json::json!([])));
+        let version: VersionRecord = serde_json::from_value(migrated).unwrap();
+        assert_eq!(version.seq(), 4);
+        assert!(VersionRecord::migrate(2, serde_json::json!({})).is_err());
+    }
+
+    #[test]
+    fn v1_uploads_and_parts_migrate_without_encryption() {
+        let upload = serde_json::json!({
+            "upload_id": "u", "key": "k", "initiated_ms": 1, "initiator_account": "a",
+            "headers": ObjectHeaders::default(), "tags": [],
+        });
+        let upload: UploadRecord =
+            serde_json::from_value(UploadRecord::migrate(1, upload).unwrap()).unwrap();
+        assert_eq!((upload.encryption, upload.checksum), (None, None));
+        let part = serde_json::json!({
+            "part_number": 1, "blob": "0123456789abcdef0123456789abcdef", "size": 1,
+            "etag": "e", "last_modified_ms": 1,
+        });
+        let part: PartRecord =
+            serde_json::from_value(PartRecord::migrate(1, part).unwrap()).unwrap();
+        assert_eq!((part.segment, part.checksum), (None, None));
+        assert!(PartRecord::migrate(2, serde_json::json!({})).is_err());
+    }
+
+    #[test]
+    fn lock_protection_rules() {
+        let governance = ObjectLock {
+            mode: Some("GOVERNANCE".into()),
+            retain_until_ms: Some(100),
+            legal_hold: false,
+        };
+        assert!(governance.protects(50, false));
+        assert!(!governance.protects(50, true));
+        assert!(!governance.protects(100, false));
+        let compliance = ObjectLock {
+            mode: Some("COMPLIANCE".into()),
+            ..governance.clone()
+        };
+        assert!(compliance.protects(50, true));
+        let hold = ObjectLock {
+            legal_hold: true,
+            ..ObjectLock::default()
+        };
+        assert!(hold.protects(i64::MAX, true));
     }
 
     #[test]

@@ -7,6 +7,7 @@ use super::multipart::drop_parts;
 use super::{S3Backend, TxError, access_denied, invalid_tag, no_such_bucket, owner, ts};
 use crate::io::store_error;
 use crate::records::{BUCKET_SCOPE, BucketRecord, ObjectRecord, Tags, UploadRecord, VersionRecord};
+use crate::records::{ObjectLockConfig, VersioningConfig, set_config};
 use crate::records::{delete_bucket_configs, object_scope, upload_scope, version_scope};
 
 const US_EAST_1: &str = "us-east-1";
@@ -62,9 +63,30 @@ impl S3Backend {
             created_ms: self.now_ms(),
             tags: None,
         };
+        let object_lock = req.input.object_lock_enabled_for_bucket.unwrap_or(false);
+        // The bucket and, with Object Lock, its lock and versioning configurations: one commit.
         let inserted = self
             .store
-            .insert(BUCKET_SCOPE, &name, &record)
+            .transaction(|txn| -> Result<bool, nimbus_store::StoreError> {
+                if !txn.insert(BUCKET_SCOPE, &name, &record)? {
+                    return Ok(false);
+                }
+                if object_lock {
+                    let lock = ObjectLockConfig {
+                        enabled: true,
+                        default_mode: None,
+                        default_days: None,
+                        default_years: None,
+                    };
+                    set_config(txn, &record.id, Some(&lock))?;
+                    let versioning = VersioningConfig {
+                        status: "Enabled".to_owned(),
+                        mfa_delete: None,
+                    };
+                    set_config(txn, &record.id, Some(&versioning))?;
+                }
+                Ok(true)
+            })
             .map_err(store_error)?;
         if !inserted {
             let existing = self

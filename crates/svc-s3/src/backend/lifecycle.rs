@@ -367,6 +367,9 @@ impl S3Backend {
                     if self.remove_stacked(bucket, &key, vkey, v)? {
                         report.noncurrent_expired += 1;
                         remaining -= 1;
+                    } else if let Some(until) = obj.lock.retain_until_ms.filter(|t| *t > now) {
+                        // Kept by Object Lock: look again when the retention ends.
+                        next.note(until);
                     }
                     continue;
                 }
@@ -549,8 +552,14 @@ impl S3Backend {
         vkey: &str,
         judged: &VersionRecord,
     ) -> S3Result<bool> {
+        let now = self.now_ms();
         let removed = self.store.transaction(|txn| -> Result<_, StoreError> {
-            match find_version(txn, &bucket.id, key, judged.version_id())? {
+            let found = find_version(txn, &bucket.id, key, judged.version_id())?;
+            // Object Lock: a retained or held version outlives any lifecycle rule.
+            if super::object_lock::protected(found.as_ref(), now) {
+                return Ok(None);
+            }
+            match found {
                 Some(Found::Stacked(k, _)) if k == vkey => {
                     remove_version(txn, &bucket.id, key, judged.version_id())
                 }

@@ -5,10 +5,14 @@
 //! (bucket, key) and random-id blobs (see `records.rs`); bodies are streamed (see `io.rs`).
 
 mod access_config;
+mod attributes;
 mod buckets;
+mod encryption;
+mod integrity;
 mod lifecycle;
 mod list;
 mod multipart;
+mod object_lock;
 mod objects;
 mod versions;
 
@@ -143,7 +147,7 @@ impl From<TxError> for S3Error {
     }
 }
 
-fn ts(ms: i64) -> Timestamp {
+pub(crate) fn ts(ms: i64) -> Timestamp {
     let t = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
         .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
     Timestamp::from(t)
@@ -348,6 +352,68 @@ impl S3 for S3Backend {
         req: S3Request<DeleteBucketLifecycleInput>,
     ) -> S3Result<S3Response<DeleteBucketLifecycleOutput>> {
         self.op_delete_bucket_lifecycle(req)
+    }
+
+    // ---- encryption and object lock ----
+    async fn put_bucket_encryption(
+        &self,
+        req: S3Request<PutBucketEncryptionInput>,
+    ) -> S3Result<S3Response<PutBucketEncryptionOutput>> {
+        self.op_put_bucket_encryption(req)
+    }
+    async fn get_bucket_encryption(
+        &self,
+        req: S3Request<GetBucketEncryptionInput>,
+    ) -> S3Result<S3Response<GetBucketEncryptionOutput>> {
+        self.op_get_bucket_encryption(req)
+    }
+    async fn delete_bucket_encryption(
+        &self,
+        req: S3Request<DeleteBucketEncryptionInput>,
+    ) -> S3Result<S3Response<DeleteBucketEncryptionOutput>> {
+        self.op_delete_bucket_encryption(req)
+    }
+    async fn put_object_lock_configuration(
+        &self,
+        req: S3Request<PutObjectLockConfigurationInput>,
+    ) -> S3Result<S3Response<PutObjectLockConfigurationOutput>> {
+        self.op_put_object_lock_configuration(req)
+    }
+    async fn get_object_lock_configuration(
+        &self,
+        req: S3Request<GetObjectLockConfigurationInput>,
+    ) -> S3Result<S3Response<GetObjectLockConfigurationOutput>> {
+        self.op_get_object_lock_configuration(req)
+    }
+    async fn put_object_retention(
+        &self,
+        req: S3Request<PutObjectRetentionInput>,
+    ) -> S3Result<S3Response<PutObjectRetentionOutput>> {
+        self.op_put_object_retention(req)
+    }
+    async fn get_object_retention(
+        &self,
+        req: S3Request<GetObjectRetentionInput>,
+    ) -> S3Result<S3Response<GetObjectRetentionOutput>> {
+        self.op_get_object_retention(req)
+    }
+    async fn put_object_legal_hold(
+        &self,
+        req: S3Request<PutObjectLegalHoldInput>,
+    ) -> S3Result<S3Response<PutObjectLegalHoldOutput>> {
+        self.op_put_object_legal_hold(req)
+    }
+    async fn get_object_legal_hold(
+        &self,
+        req: S3Request<GetObjectLegalHoldInput>,
+    ) -> S3Result<S3Response<GetObjectLegalHoldOutput>> {
+        self.op_get_object_legal_hold(req)
+    }
+    async fn get_object_attributes(
+        &self,
+        req: S3Request<GetObjectAttributesInput>,
+    ) -> S3Result<S3Response<GetObjectAttributesOutput>> {
+        self.op_get_object_attributes(req)
     }
 
     // ---- objects ----
@@ -727,6 +793,7 @@ pub const OPERATIONS: &[&str] = &[
     "CreateMultipartUpload",
     "DeleteBucket",
     "DeleteBucketCors",
+    "DeleteBucketEncryption",
     "DeleteBucketLifecycle",
     "DeleteBucketOwnershipControls",
     "DeleteBucketPolicy",
@@ -738,6 +805,7 @@ pub const OPERATIONS: &[&str] = &[
     "DeletePublicAccessBlock",
     "GetBucketAcl",
     "GetBucketCors",
+    "GetBucketEncryption",
     "GetBucketLifecycleConfiguration",
     "GetBucketLocation",
     "GetBucketOwnershipControls",
@@ -748,6 +816,10 @@ pub const OPERATIONS: &[&str] = &[
     "GetBucketWebsite",
     "GetObject",
     "GetObjectAcl",
+    "GetObjectAttributes",
+    "GetObjectLegalHold",
+    "GetObjectLockConfiguration",
+    "GetObjectRetention",
     "GetObjectTagging",
     "GetPublicAccessBlock",
     "HeadBucket",
@@ -760,6 +832,7 @@ pub const OPERATIONS: &[&str] = &[
     "ListParts",
     "PutBucketAcl",
     "PutBucketCors",
+    "PutBucketEncryption",
     "PutBucketLifecycleConfiguration",
     "PutBucketOwnershipControls",
     "PutBucketPolicy",
@@ -768,6 +841,9 @@ pub const OPERATIONS: &[&str] = &[
     "PutBucketWebsite",
     "PutObject",
     "PutObjectAcl",
+    "PutObjectLegalHold",
+    "PutObjectLockConfiguration",
+    "PutObjectRetention",
     "PutObjectTagging",
     "PutPublicAccessBlock",
     "UploadPart",

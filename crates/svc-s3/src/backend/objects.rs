@@ -14,10 +14,14 @@ use super::versions::{
 use super::{
     S3Backend, TxError, invalid_argument, no_such_key, not_modified, precondition_failed, ts, ts_ms,
 };
-use crate::io::{self, BlobStream, store_error};
+use super::object_lock::{locked_error, set_lock_headers};
+use super::integrity::{self, Trailers, given_checksums, set_object_checksum};
+use crate::checksums::{self, Algorithm};
+use crate::io::{self, BlobStream, WriteSpec, store_error};
+use crate::sse::{self, CustomerKey, WriteKey, set_sse};
 use crate::records::{
-    BucketRecord, NULL_VERSION, ObjectHeaders, ObjectRecord, Tags, VersionBody, VersionRecord,
-    VersioningConfig, get_config, object_scope, version_scope,
+    BucketRecord, NULL_VERSION, ObjectEncryption, ObjectHeaders, ObjectRecord, Sse, Tags,
+    VersionBody, VersionRecord, VersioningConfig, get_config, object_scope, version_scope,
 };
 
 const MAX_OBJECT_TAGS: usize = 10;
@@ -325,6 +329,7 @@ impl S3Backend {
         req: S3Request<PutObjectInput>,
     ) -> S3Result<S3Response<PutObjectOutput>> {
         let account = self.account(&req);
+        let trailers = Trailers::of(&req);
         let mut input = req.input;
         let bucket = self.bucket_for(&input.bucket, &account)?;
         let headers = object_headers(take_header_input!(input))?;
@@ -336,36 +341,52 @@ impl S3Backend {
             let current = self.object(&bucket, &input.key)?;
             check_write_conditions(if_match.as_ref(), if_none_match.as_ref(), current.as_ref())?;
         }
+        let customer = CustomerKey::from_headers(
+            input.sse_customer_algorithm.as_deref(),
+            input.sse_customer_key.as_deref(),
+            input.sse_customer_key_md5.as_deref(),
+        )?;
+        let requested_sse = sse::requested(
+            input.server_side_encryption.as_ref(),
+            input.ssekms_key_id.as_deref(),
+            input.ssekms_encryption_context.as_deref(),
+            input.bucket_key_enabled,
+            customer,
+        )?;
+        let checksum = checksums::requested(
+            &given_checksums!(input),
+            trailers.sdk_algorithm(input.checksum_algorithm.as_ref()),
+            trailers.declared(),
+            Some(Algorithm::Crc64Nvme),
+        )?;
+        let lock = self.lock_for_write(
+            &bucket,
+            input.object_lock_mode.as_ref().map(|m| m.as_str()),
+            input.object_lock_retain_until_date.as_ref(),
+            input.object_lock_legal_hold_status.as_ref().map(|s| s.as_str()),
+            input.content_md5.is_some() || checksum.as_ref().is_some_and(|c| c.expected != checksums::Expected::Nothing),
+        )?;
+        let key = WriteKey::new(&self.store, requested_sse, self.default_encryption(&bucket)?.as_ref())?;
         let declared = input.content_length.and_then(|n| u64::try_from(n).ok());
-        let written = io::write_body(&self.store, input.body.take(), declared).await?;
-        if let Some(md5) = &input.content_md5 {
-            use base64::Engine;
-            let given = base64::engine::general_purpose::STANDARD
-                .decode(md5.as_bytes())
-                .ok();
-            match given {
-                Some(given) if given.len() == 16 => {
-                    if given != written.md5 {
-                        self.delete_blobs([written.id.clone()]);
-                        return Err(S3Error::with_message(
-                            S3ErrorCode::BadDigest,
-                            "The Content-MD5 you specified did not match what we received.",
-                        ));
-                    }
-                }
-                _ => {
-                    self.delete_blobs([written.id.clone()]);
-                    return Err(S3Error::with_message(
-                        S3ErrorCode::InvalidDigest,
-                        "The Content-MD5 you specified was invalid.",
-                    ));
-                }
+        let spec = WriteSpec {
+            base: Some(key.base),
+            checksum: checksum.as_ref().map(|c| c.algorithm),
+        };
+        let written = io::write_body(&self.store, input.body.take(), declared, spec).await?;
+        let verified = check_content_md5(input.content_md5.as_deref(), &written)
+            .and_then(|()| integrity::verify(checksum.as_ref(), &written, &trailers));
+        let verified = match verified {
+            Ok(v) => v,
+            Err(e) => {
+                self.delete_blobs([written.id.clone()]);
+                return Err(e);
             }
-        }
-        let etag = written.md5_hex();
+        };
+        let etag = etag_for(&key.sse, &written);
         let size = written.size;
+        let stored_checksum = integrity::object_checksum(verified);
         let record = ObjectRecord {
-            blob: written.id,
+            blob: written.id.clone(),
             size,
             etag: etag.clone(),
             last_modified_ms: self.now_ms(),
@@ -374,6 +395,15 @@ impl S3Backend {
             parts: None,
             version_id: None,
             seq: 0,
+            encryption: Some(ObjectEncryption {
+                sse: key.sse.clone(),
+                bucket_key: key.bucket_key,
+                wrapped_key: key.wrapped_key.clone(),
+                segments: written.segment().into_iter().collect(),
+            }),
+            checksum: stored_checksum.clone(),
+            part_list: Vec::new(),
+            lock,
         };
         let version_id = self.commit_object(
             &bucket,
@@ -382,12 +412,15 @@ impl S3Backend {
             |current| check_write_conditions(if_match.as_ref(), if_none_match.as_ref(), current),
             |_| Ok(Vec::new()),
         )?;
-        Ok(S3Response::new(PutObjectOutput {
+        let mut out = PutObjectOutput {
             e_tag: Some(ETag::Strong(etag)),
             size: i64::try_from(size).ok(),
             version_id,
             ..Default::default()
-        }))
+        };
+        set_sse!(out, sse::headers_for(&key.sse, key.bucket_key, key.customer_md5.as_deref()));
+        set_object_checksum!(out, stored_checksum.as_ref());
+        Ok(S3Response::new(out))
     }
 
     /// Reads the record and opens its blob; retries if an overwrite removed the blob between
@@ -421,7 +454,13 @@ impl S3Backend {
         let bucket = self.bucket_for(&input.bucket, &account)?;
         let version = parse_version_id(input.version_id.as_deref())?;
         let state = self.versioning_state(&bucket)?;
+        let customer = CustomerKey::from_headers(
+            input.sse_customer_algorithm.as_deref(),
+            input.sse_customer_key.as_deref(),
+            input.sse_customer_key_md5.as_deref(),
+        )?;
         let (obj, file) = self.open_object(&bucket, &input.key, version)?;
+        let layout = self.read_layout(&obj, customer.as_ref())?;
         check_read_conditions(
             &Conditions {
                 if_match: input.if_match.as_ref(),
@@ -432,9 +471,10 @@ impl S3Backend {
             &obj,
         )?;
         let (start, len, content_range) = byte_range(input.range, obj.size)?;
-        let body = BlobStream::new(file, start, len).into_blob();
+        let whole = content_range.is_none();
+        let body = BlobStream::new(file, layout, start, len).into_blob();
         let h = &obj.headers;
-        let out = GetObjectOutput {
+        let mut out = GetObjectOutput {
             body: Some(body),
             accept_ranges: Some("bytes".to_owned()),
             content_length: i64::try_from(len).ok(),
@@ -459,6 +499,11 @@ impl S3Backend {
             version_id: state.shows_versions().then(|| obj.version_str().to_owned()),
             ..Default::default()
         };
+        set_sse!(out, sse::object_headers(obj.encryption.as_ref(), customer.as_ref().map(|c| c.md5.as_str())));
+        if whole && checksum_mode_enabled(input.checksum_mode.as_ref()) {
+            set_object_checksum!(out, obj.checksum.as_ref());
+        }
+        set_lock_headers!(out, &obj.lock);
         // response-content-type & co. are applied by s3s on top of these headers.
         Ok(S3Response::new(out))
     }
@@ -473,6 +518,12 @@ impl S3Backend {
         let version = parse_version_id(input.version_id.as_deref())?;
         let state = self.versioning_state(&bucket)?;
         let obj = object_version(&self.store, &bucket.id, &input.key, version)?;
+        let customer = CustomerKey::from_headers(
+            input.sse_customer_algorithm.as_deref(),
+            input.sse_customer_key.as_deref(),
+            input.sse_customer_key_md5.as_deref(),
+        )?;
+        self.read_layout(&obj, customer.as_ref())?;
         check_read_conditions(
             &Conditions {
                 if_match: input.if_match.as_ref(),
@@ -484,8 +535,13 @@ impl S3Backend {
         )?;
         let (_, len, content_range) = byte_range(input.range, obj.size)?;
         let version_id = state.shows_versions().then(|| obj.version_str().to_owned());
+        let sse_headers = sse::object_headers(obj.encryption.as_ref(), customer.as_ref().map(|c| c.md5.as_str()));
+        let checksum = (content_range.is_none() && checksum_mode_enabled(input.checksum_mode.as_ref()))
+            .then_some(obj.checksum.as_ref())
+            .flatten();
+        let lock = obj.lock.clone();
         let h = obj.headers;
-        let out = HeadObjectOutput {
+        let mut out = HeadObjectOutput {
             accept_ranges: Some("bytes".to_owned()),
             content_length: i64::try_from(len).ok(),
             content_range,
@@ -507,6 +563,9 @@ impl S3Backend {
             version_id,
             ..Default::default()
         };
+        set_sse!(out, sse_headers);
+        set_object_checksum!(out, checksum);
+        set_lock_headers!(out, &lock);
         Ok(S3Response::new(out))
     }
 
@@ -518,7 +577,8 @@ impl S3Backend {
         let bucket = self.bucket_for(&req.input.bucket, &account)?;
         let version = parse_version_id(req.input.version_id.as_deref())?;
         let if_match = req.input.if_match.clone();
-        let deleted = self.remove_object(&bucket, &req.input.key, version, |current| {
+        let bypass = req.input.bypass_governance_retention.unwrap_or(false);
+        let deleted = self.remove_object(&bucket, &req.input.key, version, bypass, |current| {
             match (&if_match, current) {
                 (Some(_), None) => Err(no_such_key()),
                 (Some(cond), Some(obj)) if !etag_matches(cond, &obj.etag) => {
@@ -542,6 +602,7 @@ impl S3Backend {
         bucket: &BucketRecord,
         key: &str,
         version: Option<Option<String>>,
+        bypass_governance: bool,
         check: impl FnOnce(Option<&ObjectRecord>) -> S3Result<()>,
     ) -> S3Result<Deleted> {
         let now = self.now_ms();
@@ -560,6 +621,12 @@ impl S3Backend {
                     Ok((deleted, pushed.garbage))
                 }
                 Some(v) => {
+                    if let Some(found) = find_version(txn, &bucket.id, key, v.as_deref())?
+                        && let Some(lock) = found.lock()
+                        && lock.protects(now, bypass_governance)
+                    {
+                        return Err(locked_error().into());
+                    }
                     let removed = remove_version(txn, &bucket.id, key, v.as_deref())?;
                     let deleted = Deleted {
                         delete_marker: removed.as_ref().is_some_and(|r| r.delete_marker),
@@ -588,12 +655,13 @@ impl S3Backend {
             ));
         }
         let quiet = delete.quiet.unwrap_or(false);
+        let bypass = req.input.bypass_governance_retention.unwrap_or(false);
         let mut deleted = Vec::new();
         let mut errors = Vec::new();
         for ident in delete.objects {
             let key = ident.key;
             let result = parse_version_id(ident.version_id.as_deref()).and_then(|version| {
-                self.remove_object(&bucket, &key, version, |current| {
+                self.remove_object(&bucket, &key, version, bypass, |current| {
                     match (&ident.e_tag, current) {
                         (Some(etag), Some(obj)) if etag.value() != obj.etag => {
                             Err(precondition_failed())
@@ -694,6 +762,41 @@ impl S3Backend {
         let source = self.copy_source(&input.copy_source, &account)?;
         let src = &source.object;
         check_copy_conditions(&copy_source_conditions!(input), src)?;
+        let source_customer = CustomerKey::from_headers(
+            input.copy_source_sse_customer_algorithm.as_deref(),
+            input.copy_source_sse_customer_key.as_deref(),
+            input.copy_source_sse_customer_key_md5.as_deref(),
+        )?;
+        let source_layout = self.read_layout(src, source_customer.as_ref())?;
+        let customer = CustomerKey::from_headers(
+            input.sse_customer_algorithm.as_deref(),
+            input.sse_customer_key.as_deref(),
+            input.sse_customer_key_md5.as_deref(),
+        )?;
+        let has_customer = customer.is_some();
+        let requested_sse = sse::requested(
+            input.server_side_encryption.as_ref(),
+            input.ssekms_key_id.as_deref(),
+            input.ssekms_encryption_context.as_deref(),
+            input.bucket_key_enabled,
+            customer,
+        )?;
+        let checksum_algorithm = match &input.checksum_algorithm {
+            Some(a) => Algorithm::parse(a.as_str()).ok_or_else(|| {
+                S3Error::with_message(
+                    S3ErrorCode::InvalidRequest,
+                    "Value for x-amz-checksum-algorithm header is invalid.",
+                )
+            })?,
+            None => src.checksum.as_ref().map_or(Algorithm::Crc64Nvme, |c| c.algorithm),
+        };
+        let lock = self.lock_for_write(
+            &dest_bucket,
+            input.object_lock_mode.as_ref().map(|m| m.as_str()),
+            input.object_lock_retain_until_date.as_ref(),
+            input.object_lock_legal_hold_status.as_ref().map(|s| s.as_str()),
+            true,
+        )?;
         let replace_metadata = match input.metadata_directive.as_ref().map(|d| d.as_str()) {
             None | Some("COPY") => false,
             Some("REPLACE") => true,
@@ -712,6 +815,7 @@ impl S3Backend {
             && input.storage_class.is_none()
             && input.website_redirect_location.is_none()
             && input.server_side_encryption.is_none()
+            && !has_customer
         {
             return Err(S3Error::with_message(
                 S3ErrorCode::InvalidRequest,
@@ -738,17 +842,35 @@ impl S3Backend {
         } else {
             src.tags.clone()
         };
-        let written = io::concat(&self.store, vec![(src.blob.clone(), 0, src.size)]).await?;
+        let key = WriteKey::new(&self.store, requested_sse, self.default_encryption(&dest_bucket)?.as_ref())?;
+        let file = self.store.blobs().open(&src.blob).map_err(store_error)?;
+        let spec = WriteSpec {
+            base: Some(key.base),
+            checksum: Some(checksum_algorithm),
+        };
+        let written = io::transcode(&self.store, file, source_layout, 0, src.size, spec).await?;
+        let stored_checksum = integrity::object_checksum(
+            written.checksum.as_deref().map(|raw| (checksum_algorithm, checksums::b64(raw))),
+        );
         let record = ObjectRecord {
             blob: written.id.clone(),
             size: written.size,
-            etag: written.md5_hex(),
+            etag: etag_for(&key.sse, &written),
             last_modified_ms: self.now_ms(),
             headers,
             tags,
             parts: None,
             version_id: None,
             seq: 0,
+            encryption: Some(ObjectEncryption {
+                sse: key.sse.clone(),
+                bucket_key: key.bucket_key,
+                wrapped_key: key.wrapped_key.clone(),
+                segments: written.segment().into_iter().collect(),
+            }),
+            checksum: stored_checksum.clone(),
+            part_list: Vec::new(),
+            lock,
         };
         let (etag, last_modified_ms) = (record.etag.clone(), record.last_modified_ms);
         let version_id = self.commit_object(
@@ -758,16 +880,25 @@ impl S3Backend {
             |_| Ok(()),
             |_| Ok(Vec::new()),
         )?;
-        Ok(S3Response::new(CopyObjectOutput {
-            copy_object_result: Some(CopyObjectResult {
-                e_tag: Some(ETag::Strong(etag)),
-                last_modified: Some(ts(last_modified_ms)),
-                ..Default::default()
-            }),
+        let mut result = CopyObjectResult {
+            e_tag: Some(ETag::Strong(etag)),
+            last_modified: Some(ts(last_modified_ms)),
+            ..Default::default()
+        };
+        set_object_checksum!(result, stored_checksum.as_ref());
+        let mut out = CopyObjectOutput {
+            copy_object_result: Some(result),
             copy_source_version_id: source.shown_version,
             version_id,
             ..Default::default()
-        }))
+        };
+        let mut headers = sse::headers_for(&key.sse, key.bucket_key, key.customer_md5.as_deref());
+        out.server_side_encryption = headers.sse.take();
+        out.ssekms_key_id = headers.kms_key_id.take();
+        out.bucket_key_enabled = headers.bucket_key;
+        out.sse_customer_algorithm = headers.customer_algorithm.take();
+        out.sse_customer_key_md5 = headers.customer_md5.take();
+        Ok(S3Response::new(out))
     }
 
     pub(super) fn op_put_object_tagging(
@@ -779,7 +910,10 @@ impl S3Backend {
         let tags = validate_tags(&req.input.tagging.tag_set, MAX_OBJECT_TAGS)?;
         let version = parse_version_id(req.input.version_id.as_deref())?;
         let version_id =
-            self.update_object(&bucket, &req.input.key, version, |obj| obj.tags = tags)?;
+            self.update_object(&bucket, &req.input.key, version, |obj| {
+                obj.tags = tags;
+                Ok(())
+            })?;
         Ok(S3Response::new(PutObjectTaggingOutput { version_id }))
     }
 
@@ -806,17 +940,20 @@ impl S3Backend {
         let bucket = self.bucket_for(&req.input.bucket, &account)?;
         let version = parse_version_id(req.input.version_id.as_deref())?;
         let version_id =
-            self.update_object(&bucket, &req.input.key, version, |obj| obj.tags.clear())?;
+            self.update_object(&bucket, &req.input.key, version, |obj| {
+                obj.tags.clear();
+                Ok(())
+            })?;
         Ok(S3Response::new(DeleteObjectTaggingOutput { version_id }))
     }
 
     /// Changes one version of an object in place (tags); returns the version id to show.
-    fn update_object(
+    pub(super) fn update_object(
         &self,
         bucket: &BucketRecord,
         key: &str,
         version: Option<Option<String>>,
-        change: impl FnOnce(&mut ObjectRecord),
+        change: impl FnOnce(&mut ObjectRecord) -> S3Result<()>,
     ) -> S3Result<Option<String>> {
         let shown = self.store.transaction(|txn| -> Result<_, TxError> {
             let state = State::of(get_config::<VersioningConfig>(txn, &bucket.id)?.as_ref());
@@ -829,7 +966,7 @@ impl S3Backend {
             let shown;
             match found {
                 Found::Current(mut obj) => {
-                    change(&mut obj);
+                    change(&mut obj)?;
                     shown = obj.version_str().to_owned();
                     txn.put(&object_scope(&bucket.id), key, &*obj)?;
                 }
@@ -837,7 +974,7 @@ impl S3Backend {
                     let VersionBody::Object(obj) = &mut v.body else {
                         return Err(super::versions::marker_not_allowed(&v).into());
                     };
-                    change(obj);
+                    change(obj)?;
                     shown = obj.version_str().to_owned();
                     txn.put::<VersionRecord>(&version_scope(&bucket.id), &vkey, &v)?;
                 }
@@ -921,4 +1058,45 @@ fn reported_class(class: Option<&str>) -> Option<StorageClass> {
     class
         .filter(|c| *c != STANDARD)
         .map(|c| StorageClass::from(c.to_owned()))
+}
+
+/// `Content-MD5` against the plaintext: `InvalidDigest` if malformed, `BadDigest` if different.
+pub(super) fn check_content_md5(given: Option<&str>, written: &io::WrittenBlob) -> S3Result<()> {
+    let Some(given) = given else {
+        return Ok(());
+    };
+    match checksums::unb64(given) {
+        Some(raw) if raw.len() == 16 => {
+            if raw != written.md5 {
+                return Err(S3Error::with_message(
+                    S3ErrorCode::BadDigest,
+                    "The Content-MD5 you specified did not match what we received.",
+                ));
+            }
+            Ok(())
+        }
+        _ => Err(S3Error::with_message(
+            S3ErrorCode::InvalidDigest,
+            "The Content-MD5 you specified was invalid.",
+        )),
+    }
+}
+
+/// The ETag of a single-part body: the plaintext's MD5 for SSE-S3 (as AWS), something else for
+/// SSE-C and SSE-KMS (AWS's is not the MD5 of the data; ours is the MD5 of the stored bytes,
+/// so it reveals nothing about the plaintext).
+pub(super) fn etag_for(sse: &Sse, written: &io::WrittenBlob) -> String {
+    match sse {
+        Sse::S3 => written.md5_hex(),
+        Sse::Kms { .. } | Sse::Customer { .. } => hex::encode(written.stored_md5),
+    }
+}
+
+fn checksum_mode_enabled(mode: Option<&ChecksumMode>) -> bool {
+    mode.is_some_and(|m| m.as_str().eq_ignore_ascii_case("ENABLED"))
+}
+
+/// The storage class as GetObjectAttributes shows it (STANDARD included).
+pub(super) fn reported_or_standard(class: Option<&str>) -> StorageClass {
+    StorageClass::from(class.unwrap_or(STANDARD).to_owned())
 }

@@ -135,6 +135,17 @@ pub(super) enum Found {
 }
 
 impl Found {
+    /// The lock state of this version (`None` for a delete marker).
+    pub fn lock(&self) -> Option<&crate::records::ObjectLock> {
+        match self {
+            Found::Current(o) => Some(&o.lock),
+            Found::Stacked(_, v) => match &v.body {
+                VersionBody::Object(o) => Some(&o.lock),
+                VersionBody::DeleteMarker { .. } => None,
+            },
+        }
+    }
+
     /// The object of this version, or the S3 error for naming a delete marker.
     pub fn object(self) -> S3Result<ObjectRecord> {
         match self {
@@ -454,6 +465,15 @@ impl S3Backend {
                 return Err(access_denied().into());
             }
             let old = get_config::<VersioningConfig>(txn, &bucket.id)?;
+            let locked = get_config::<crate::records::ObjectLockConfig>(txn, &bucket.id)?
+                .is_some_and(|c| c.enabled);
+            if locked && status.as_deref() == Some("Suspended") {
+                return Err(S3Error::with_message(
+                    S3ErrorCode::InvalidBucketState,
+                    "An Object Lock configuration is present on this bucket, so the versioning state cannot be changed.",
+                )
+                .into());
+            }
             // Without a Status the state stays as it is: a bucket never returns to unversioned.
             let status = match (status, &old) {
                 (Some(s), _) => s,

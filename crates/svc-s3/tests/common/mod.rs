@@ -58,6 +58,8 @@ pub struct Harness {
     pub clock: Clock,
     pub registry: Arc<Registry>,
     pub front: Arc<S3Front>,
+    /// The harness's store (encryption tests read blob files on disk).
+    pub store: Store,
 }
 
 pub struct Resp {
@@ -124,7 +126,7 @@ pub async fn start_with_clock(strict: bool, clock: Clock) -> Harness {
     registry
         .register(credential(OTHER_KEY, OTHER_SECRET, "111122223333"))
         .unwrap();
-    let front = Arc::new(S3Front::new(store, clock.clone(), registry.clone(), strict));
+    let front = Arc::new(S3Front::new(store.clone(), clock.clone(), registry.clone(), strict));
     let server_front = front.clone();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
@@ -150,6 +152,7 @@ pub async fn start_with_clock(strict: bool, clock: Clock) -> Harness {
         clock,
         registry,
         front,
+        store,
     }
 }
 
@@ -363,4 +366,25 @@ pub async fn send_raw(addr: SocketAddr, req: http::Request<Full<Bytes>>) -> Resp
         headers,
         body,
     }
+}
+
+pub fn b64(data: &[u8]) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(data)
+}
+
+/// Every byte of every blob file of the harness's store.
+pub fn blob_files(h: &Harness) -> Vec<Vec<u8>> {
+    let root = h.store.data_dir().join("blobs");
+    let mut out = Vec::new();
+    for dir in std::fs::read_dir(&root).unwrap() {
+        let dir = dir.unwrap().path();
+        if !dir.is_dir() || dir.file_name().unwrap() == "tmp" {
+            continue;
+        }
+        for file in std::fs::read_dir(&dir).unwrap() {
+            out.push(std::fs::read(file.unwrap().path()).unwrap());
+        }
+    }
+    out
 }
