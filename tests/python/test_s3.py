@@ -234,7 +234,7 @@ def test_cli_sync_ls_and_presign(nimbus, bucket, tmp_path):
     assert sorted(o["Key"] for o in listing["Contents"]) == ["site/css/app.css", "site/index.html"]
     ls = nimbus.aws("s3", "ls", f"s3://{bucket}/site/", check=False)
     assert ls.returncode == 0 and "index.html" in ls.stdout and "PRE css/" in ls.stdout
-    presign = nimbus.aws("s3", "presign", f"s3://{bucket}/site/index.html", "--expires-in", "60", check=False)
+    presign = nimbus.aws("s3", "presign", f"s3://{bucket}/site/index.html", "--expires-in", "3600", check=False)
     assert presign.returncode == 0, presign.stderr
     r = requests.get(presign.stdout.strip())
     assert r.status_code == 200 and r.text == "<h1>hi</h1>"

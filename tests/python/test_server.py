@@ -19,7 +19,8 @@ def test_health_endpoints(nimbus):
     # LocalStack's shape, which testcontainers and other harnesses wait on.
     ls = requests.get(nimbus.url + "/_localstack/health").json()
     assert ls["services"]["secretsmanager"] == "running"
-    assert ls["services"]["s3"] == "disabled"
+    assert ls["services"]["s3"] == "running"
+    assert ls["services"]["sqs"] == "disabled"
     assert "version" in ls
 
 
@@ -35,7 +36,10 @@ def test_services_coverage_is_honest(nimbus):
     assert "GetSecretValue" in sm["operations"]
     assert sm["implemented"] == len(sm["operations"])
     assert sm["implemented"] + len(sm["not_implemented"]) == sm["total"]
-    assert cov["s3"]["implemented"] == 0 and cov["s3"]["total"] > 100
+    assert cov["sqs"]["implemented"] == 0 and cov["sqs"]["total"] == 23
+    s3 = cov["s3"]
+    assert "PutObject" in s3["operations"] and "PutObject" not in s3["not_implemented"]
+    assert s3["implemented"] + len(s3["not_implemented"]) == s3["total"] > 100
     # The CLI prints the same document.
     out = subprocess.run([BIN, "services", "--json"], capture_output=True, text=True, check=True)
     assert json.loads(out.stdout)["secretsmanager"]["operations"] == sm["operations"]

@@ -87,6 +87,7 @@ impl S3Front {
             .with_default_region(default_region);
         let mut builder = S3ServiceBuilder::new(backend.clone());
         builder.set_host(NimbusHost);
+        builder.set_config(Arc::new(s3s::config::StaticConfigProvider::new(Arc::new(s3s_config()))));
         builder.set_auth(NimbusAuth {
             credentials: credentials.clone(),
             clock: clock.clone(),
@@ -381,6 +382,17 @@ fn strip_query_params(req: &mut http::Request<s3s::Body>, names: &[&str]) -> Res
         S3Error::with_message(S3ErrorCode::InvalidURI, "Couldn't parse the specified URI.")
     })?;
     Ok(())
+}
+
+/// Largest file of a browser form upload. s3s holds a form upload's file in memory while it
+/// checks the policy (its design; every other S3 path streams), so Nimbus bounds it well below
+/// AWS's 5 GB: larger uploads get `EntityTooLarge`. Browser uploads are rarely near this.
+pub const MAX_FORM_UPLOAD_BYTES: u64 = 256 * 1024 * 1024;
+
+fn s3s_config() -> s3s::config::S3Config {
+    let mut config = s3s::config::S3Config::default();
+    config.post_object_max_file_size = MAX_FORM_UPLOAD_BYTES;
+    config
 }
 
 /// The bucket and key a REST request addresses (virtual-hosted or path style).
