@@ -51,7 +51,8 @@ pub struct ServeArgs {
     pub account_id: String,
 
     /// `default`: signatures of known keys (test/test, declared, STS- and IAM-issued) are verified and
-    /// unknown keys are accepted unverified. `strict`: unknown keys and unsigned requests are refused.
+    /// unknown keys are accepted unverified. `strict`: unknown keys and unsigned requests are refused (S3 keeps anonymous access that a
+    /// bucket policy or ACL grants everyone, as on AWS).
     #[arg(long, env = "NIMBUS_AUTH", value_enum, default_value_t = AuthArg::Default)]
     pub auth: AuthArg,
 
