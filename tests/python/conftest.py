@@ -140,6 +140,23 @@ def data_dir():
     shutil.rmtree(path, ignore_errors=True)
 
 
+S3_PATH_STYLE = {"s3": {"addressing_style": "path"}}
+
+
+@pytest.fixture
+def s3(nimbus):
+    """boto3's S3 client on the shared Nimbus, path style (an IP endpoint has no bucket subdomains)."""
+    return nimbus.client("s3", **S3_PATH_STYLE)
+
+
+@pytest.fixture
+def bucket(s3, unique):
+    """A fresh bucket on the shared Nimbus."""
+    name = f"bkt-{unique}"
+    s3.create_bucket(Bucket=name)
+    return name
+
+
 @pytest.fixture
 def unique():
     """A unique name suffix, so tests sharing one Nimbus never collide."""

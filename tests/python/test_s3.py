@@ -10,22 +10,7 @@ import botocore.config
 import pytest
 import requests
 
-from conftest import REGION, code_of, error_of
-
-S3_PATH_STYLE = {"s3": {"addressing_style": "path"}}
-
-
-@pytest.fixture
-def s3(nimbus):
-    return nimbus.client("s3", **S3_PATH_STYLE)
-
-
-@pytest.fixture
-def bucket(s3, unique):
-    name = f"bkt-{unique}"
-    s3.create_bucket(Bucket=name)
-    return name
-
+from conftest import REGION, S3_PATH_STYLE, code_of, error_of
 
 def run_ok(nimbus, *args):
     """Runs a high-level `aws s3` command (its output is text, not JSON) that must succeed."""

@@ -6,25 +6,9 @@ import hashlib
 import json
 import os
 
-import pytest
 import requests
 
 from conftest import code_of, error_of
-
-PATH_STYLE = {"s3": {"addressing_style": "path"}}
-
-
-@pytest.fixture
-def s3(nimbus):
-    return nimbus.client("s3", **PATH_STYLE)
-
-
-@pytest.fixture
-def bucket(s3, unique):
-    name = f"feat-{unique}"
-    s3.create_bucket(Bucket=name)
-    return name
-
 
 def public_read_policy(bucket):
     return json.dumps({"Version": "2012-10-17", "Statement": [{
