@@ -523,6 +523,14 @@ pub struct ObjectChecksum {
 pub struct UploadChecksum {
     pub algorithm: crate::checksums::Algorithm,
     pub full_object: bool,
+    /// Whether CreateMultipartUpload named the algorithm. When it did not (S3's CRC64NVME
+    /// default), parts may carry a checksum of another algorithm, as SDKs send by default.
+    #[serde(default = "named_by_default")]
+    pub requested: bool,
+}
+
+fn named_by_default() -> bool {
+    true
 }
 
 /// A part of a completed multipart object.

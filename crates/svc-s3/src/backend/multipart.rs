@@ -205,8 +205,13 @@ impl S3Backend {
             trailers.declared(),
             upload_algorithm,
         )?;
+        let upload_named_algorithm = upload.checksum.as_ref().is_some_and(|c| c.requested);
+        // A part checksummed with another algorithm than the upload's default: verified, but it
+        // cannot feed the upload's CRC64NVME, so the completed object carries none.
+        let foreign_checksum = matches!((upload_algorithm, &checksum), (Some(a), Some(c)) if c.algorithm != a);
         if let (Some(upload_alg), Some(c)) = (upload_algorithm, &checksum)
             && c.algorithm != upload_alg
+            && upload_named_algorithm
         {
             return Err(S3Error::with_message(
                 S3ErrorCode::InvalidRequest,
@@ -239,7 +244,7 @@ impl S3Backend {
             input.part_number,
             &written,
             etag,
-            verified.as_ref().map(|(_, v)| v.clone()),
+            verified.as_ref().filter(|_| !foreign_checksum).map(|(_, v)| v.clone()),
         )?;
         let mut out = UploadPartOutput {
             e_tag: Some(ETag::Strong(part.etag)),
@@ -676,7 +681,8 @@ fn part_etag(key: Option<&WriteKey>, written: &io::WrittenBlob) -> String {
 /// composite unless FULL_OBJECT is asked for (which only CRCs support).
 fn upload_checksum(algorithm: Option<&str>, kind: Option<&str>) -> S3Result<UploadChecksum> {
     let invalid = |m: &str| S3Error::with_message(S3ErrorCode::InvalidRequest, m.to_owned());
-    let algorithm = match algorithm {
+    let requested = algorithm.is_some();
+    let algorithm_or_default = match algorithm {
         None if kind.is_some() => {
             return Err(invalid(
                 "The x-amz-checksum-type header can only be used with the x-amz-checksum-algorithm header.",
@@ -686,6 +692,7 @@ fn upload_checksum(algorithm: Option<&str>, kind: Option<&str>) -> S3Result<Uplo
         Some(name) => Algorithm::parse(name)
             .ok_or_else(|| invalid("Value for x-amz-checksum-algorithm header is invalid."))?,
     };
+    let algorithm = algorithm_or_default;
     let full_object = match kind {
         None => algorithm == Algorithm::Crc64Nvme,
         Some("FULL_OBJECT") if algorithm.supports_full_object() => true,
@@ -704,8 +711,9 @@ fn upload_checksum(algorithm: Option<&str>, kind: Option<&str>) -> S3Result<Uplo
         Some(_) => return Err(invalid("Value for x-amz-checksum-type header is invalid.")),
     };
     Ok(UploadChecksum {
-        algorithm,
+        algorithm: algorithm_or_default,
         full_object,
+        requested,
     })
 }
 
