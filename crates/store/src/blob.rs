@@ -24,6 +24,10 @@ const TMP_DIR_NAME: &str = "tmp";
 /// Streaming writes are buffered so many small `write` calls (e.g. body chunks) do not each
 /// become a syscall.
 const WRITE_BUFFER_BYTES: usize = 256 * 1024;
+/// A durable writer flushes and `fdatasync`s after every this many bytes, so a large blob
+/// reaches the disk while it streams in (behind the caller's hashing) instead of all at once in
+/// `finish`, and dirty pages never pile up for a big upload.
+const SYNC_EVERY_BYTES: u64 = 8 * 1024 * 1024;
 
 /// The name of a stored blob: 32 lowercase hex digits.
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
@@ -124,6 +128,7 @@ impl BlobStore {
             tmp_path,
             id,
             len: 0,
+            synced_len: 0,
             committed: false,
             durable: self.durable,
         })
@@ -235,6 +240,8 @@ pub struct BlobWriter {
     fanout_dir: PathBuf,
     id: BlobId,
     len: u64,
+    /// `len` at the last intermediate sync.
+    synced_len: u64,
 }
 
 impl BlobWriter {
@@ -286,6 +293,11 @@ impl Write for BlobWriter {
             .ok_or_else(|| std::io::Error::other("blob writer already finished"))?;
         let written = file.write(buf)?;
         self.len += written as u64;
+        if self.durable && self.len - self.synced_len >= SYNC_EVERY_BYTES {
+            file.flush()?;
+            file.get_ref().sync_data()?;
+            self.synced_len = self.len;
+        }
         Ok(written)
     }
 

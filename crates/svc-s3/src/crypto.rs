@@ -77,15 +77,13 @@ impl SegmentKey {
             .expect("AES-GCM sealing cannot fail for chunk-sized input");
     }
 
-    /// Opens chunk `index` in place (ciphertext + tag → plaintext).
-    pub fn open(&self, index: u64, last: bool, buf: &mut Vec<u8>) -> Result<(), CryptoError> {
-        let n = self
-            .0
-            .open_in_place(Self::nonce(index), Aad::from(Self::aad(index, last)), buf)
-            .map_err(|_| CryptoError("an encrypted chunk failed authentication"))?
-            .len();
-        buf.truncate(n);
-        Ok(())
+    /// Opens chunk `index` held in `sealed` (ciphertext + tag) in place; returns the
+    /// plaintext's length (the plaintext is `sealed[..len]`).
+    pub fn open_slice(&self, index: u64, last: bool, sealed: &mut [u8]) -> Result<usize, CryptoError> {
+        self.0
+            .open_in_place(Self::nonce(index), Aad::from(Self::aad(index, last)), sealed)
+            .map(|plain| plain.len())
+            .map_err(|_| CryptoError("an encrypted chunk failed authentication"))
     }
 }
 
@@ -224,7 +222,7 @@ mod tests {
                 .get(off..off + c.sealed)
                 .ok_or(CryptoError("short"))?
                 .to_vec();
-            SegmentKey::derive(base, &salts[c.segment]).open(c.index, c.last, &mut buf)?;
+            SegmentKey::derive(base, &salts[c.segment]).open_slice(c.index, c.last, &mut buf)?;
             out.extend_from_slice(&buf[c.skip..c.skip + c.take]);
         }
         Ok(out)

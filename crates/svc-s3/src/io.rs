@@ -22,9 +22,12 @@ use crate::crypto::{KEY_LEN, SALT_LEN, SegmentKey, SegmentSealer, plan_range, ra
 use crate::records::Segment;
 
 /// Chunks in flight between the HTTP side and the file side.
-const CHANNEL_DEPTH: usize = 8;
+const CHANNEL_DEPTH: usize = 4;
 /// Read size for streaming a blob out.
 const READ_CHUNK: usize = 256 * 1024;
+/// Most stored bytes an encrypted read handles (reads, decrypts, sends) as one piece: large
+/// pieces keep per-message costs small next to the copy and AES work on a big GET.
+const READ_BATCH: usize = 16 * (crate::crypto::CHUNK + crate::crypto::TAG);
 
 /// How a new body is stored: encrypted as one segment under `base` (with a fresh salt), or in
 /// plaintext; and which additional checksum to compute over the plaintext.
@@ -42,9 +45,9 @@ pub struct WrittenBlob {
     pub size: u64,
     /// MD5 of the plaintext.
     pub md5: [u8; 16],
-    /// MD5 of the stored (encrypted) bytes: the ETag of SSE-C and SSE-KMS objects, which AWS
-    /// does not derive from the plaintext.
-    pub stored_md5: [u8; 16],
+    /// Random: the ETag of SSE-C and SSE-KMS objects, which AWS does not derive from the
+    /// plaintext either (and which must reveal nothing about it).
+    pub opaque_etag: [u8; 16],
     /// Raw checksum of the plaintext, in [`WriteSpec::checksum`]'s algorithm.
     pub checksum: Option<Vec<u8>>,
     /// The segment's salt, when encrypted.
@@ -144,27 +147,136 @@ fn body_error(err: StdError) -> S3Error {
     }
 }
 
-/// The writing end of a new blob: hashes the plaintext, encrypts it if asked, writes it.
-struct BodySink {
+/// What the hashing thread computes over the plaintext.
+struct Digests {
+    md5: [u8; 16],
+    checksum: Option<Vec<u8>>,
+}
+
+/// What the storing thread wrote.
+struct Stored {
+    id: BlobId,
+    size: u64,
+    salt: Option<[u8; SALT_LEN]>,
+}
+
+/// A new blob being written by two blocking threads fed the same chunks: one hashes the
+/// plaintext (MD5 for the ETag, the additional checksum), the other encrypts and writes it.
+/// MD5 (~400 MB/s on one core) is the slowest step of a large PUT; this way the encryption,
+/// the writes and most of the fsync (the blob writer syncs as it goes) hide behind it.
+/// Each channel holds a few chunks, so memory per transfer stays small whatever the size.
+struct Pipeline {
+    hash_tx: mpsc::Sender<Msg>,
+    store_tx: mpsc::Sender<Msg>,
+    hasher: tokio::task::JoinHandle<S3Result<Digests>>,
+    storer: tokio::task::JoinHandle<S3Result<Stored>>,
+}
+
+impl Pipeline {
+    fn start(store: &Store, spec: &WriteSpec) -> Pipeline {
+        let (hash_tx, mut hash_rx) = mpsc::channel::<Msg>(CHANNEL_DEPTH);
+        let (store_tx, mut store_rx) = mpsc::channel::<Msg>(CHANNEL_DEPTH);
+        let algorithm = spec.checksum;
+        let hasher = tokio::task::spawn_blocking(move || {
+            let mut md5 = Md5::new();
+            let mut checksum = algorithm.map(Hasher::new);
+            while let Some(msg) = hash_rx.blocking_recv() {
+                match msg {
+                    Msg::Data(chunk) => {
+                        md5.update(&chunk);
+                        if let Some(h) = &mut checksum {
+                            h.update(&chunk);
+                        }
+                    }
+                    Msg::Done => {
+                        return Ok(Digests {
+                            md5: md5.finalize().into(),
+                            checksum: checksum.map(Hasher::finish),
+                        });
+                    }
+                }
+            }
+            Err(body_ended_early())
+        });
+        let (store, base) = (store.clone(), spec.base);
+        let storer = tokio::task::spawn_blocking(move || {
+            let mut sink = BlobSink::new(&store, base)?;
+            while let Some(msg) = store_rx.blocking_recv() {
+                match msg {
+                    Msg::Data(chunk) => sink.write(&chunk)?,
+                    Msg::Done => return sink.finish(),
+                }
+            }
+            // The body failed: dropping the sink discards the partial file.
+            Err(body_ended_early())
+        });
+        Pipeline {
+            hash_tx,
+            store_tx,
+            hasher,
+            storer,
+        }
+    }
+
+    /// Hands a chunk to both threads; false if one of them has stopped (its error is what
+    /// `finish` reports).
+    async fn push(&self, chunk: Bytes) -> bool {
+        self.hash_tx.send(Msg::Data(chunk.clone())).await.is_ok()
+            && self.store_tx.send(Msg::Data(chunk)).await.is_ok()
+    }
+
+    /// [`Pipeline::push`] from a blocking thread.
+    fn blocking_push(&self, chunk: Bytes) -> bool {
+        self.hash_tx.blocking_send(Msg::Data(chunk.clone())).is_ok()
+            && self.store_tx.blocking_send(Msg::Data(chunk)).is_ok()
+    }
+
+    /// Waits for both threads. With `complete`, the body is whole: the blob is made durable;
+    /// without, it is discarded.
+    async fn finish(self, complete: bool) -> S3Result<WrittenBlob> {
+        if complete {
+            let _ = self.hash_tx.send(Msg::Done).await;
+            let _ = self.store_tx.send(Msg::Done).await;
+        }
+        drop((self.hash_tx, self.store_tx));
+        let stored = self
+            .storer
+            .await
+            .map_err(|e| internal("blob writer task", e))?;
+        let digests = self
+            .hasher
+            .await
+            .map_err(|e| internal("blob hashing task", e))?;
+        let (stored, digests) = (stored?, digests?);
+        Ok(WrittenBlob {
+            id: stored.id,
+            size: stored.size,
+            md5: digests.md5,
+            opaque_etag: random_bytes::<16>(),
+            checksum: digests.checksum,
+            salt: stored.salt,
+        })
+    }
+}
+
+fn body_ended_early() -> S3Error {
+    S3Error::with_message(S3ErrorCode::IncompleteBody, "The request body ended early.")
+}
+
+/// The storing end of a new blob: encrypts the plaintext if asked, writes it.
+struct BlobSink {
     writer: BlobWriter,
-    md5: Md5,
-    stored_md5: Md5,
-    checksum: Option<Hasher>,
     sealer: Option<SegmentSealer>,
     salt: Option<[u8; SALT_LEN]>,
     size: u64,
 }
 
-impl BodySink {
-    fn new(store: &Store, spec: &WriteSpec) -> S3Result<BodySink> {
-        let salt = spec.base.map(|_| random_bytes::<SALT_LEN>());
-        Ok(BodySink {
+impl BlobSink {
+    fn new(store: &Store, base: Option<[u8; KEY_LEN]>) -> S3Result<BlobSink> {
+        let salt = base.map(|_| random_bytes::<SALT_LEN>());
+        Ok(BlobSink {
             writer: store.blobs().writer().map_err(store_error)?,
-            md5: Md5::new(),
-            stored_md5: Md5::new(),
-            checksum: spec.checksum.map(Hasher::new),
-            sealer: spec
-                .base
+            sealer: base
                 .zip(salt)
                 .map(|(base, salt)| SegmentSealer::new(SegmentKey::derive(&base, &salt))),
             salt,
@@ -173,14 +285,9 @@ impl BodySink {
     }
 
     fn write(&mut self, plain: &[u8]) -> S3Result<()> {
-        self.md5.update(plain);
-        if let Some(h) = &mut self.checksum {
-            h.update(plain);
-        }
         self.size += plain.len() as u64;
-        let (writer, stored_md5) = (&mut self.writer, &mut self.stored_md5);
+        let writer = &mut self.writer;
         let mut out = |bytes: &[u8]| -> S3Result<()> {
-            stored_md5.update(bytes);
             writer
                 .write_all(bytes)
                 .map_err(|e| internal("writing blob", e))
@@ -191,23 +298,19 @@ impl BodySink {
         }
     }
 
-    fn finish(mut self) -> S3Result<WrittenBlob> {
+    fn finish(mut self) -> S3Result<Stored> {
         if let Some(sealer) = self.sealer.take() {
-            let (writer, stored_md5) = (&mut self.writer, &mut self.stored_md5);
+            let writer = &mut self.writer;
             sealer.finish(&mut |bytes: &[u8]| -> S3Result<()> {
-                stored_md5.update(bytes);
                 writer
                     .write_all(bytes)
                     .map_err(|e| internal("writing blob", e))
             })?;
         }
         let id = self.writer.finish().map_err(store_error)?;
-        Ok(WrittenBlob {
+        Ok(Stored {
             id,
             size: self.size,
-            md5: self.md5.finalize().into(),
-            stored_md5: self.stored_md5.finalize().into(),
-            checksum: self.checksum.map(Hasher::finish),
             salt: self.salt,
         })
     }
@@ -220,17 +323,16 @@ pub async fn write_body(
     declared_len: Option<u64>,
     spec: WriteSpec,
 ) -> S3Result<WrittenBlob> {
-    let (tx, rx) = mpsc::channel::<Msg>(CHANNEL_DEPTH);
-    let writer = spawn_writer(store.clone(), spec, rx);
+    let pipeline = Pipeline::start(store, &spec);
     let mut received: u64 = 0;
-    let feed: S3Result<()> = async {
+    let feed: S3Result<bool> = async {
         if let Some(mut body) = body {
             while let Some(chunk) = body.next().await {
                 let chunk = chunk.map_err(body_error)?;
                 received += chunk.len() as u64;
-                if tx.send(Msg::Data(chunk)).await.is_err() {
-                    // The writer failed; its error is reported below.
-                    return Ok(());
+                if !pipeline.push(chunk).await {
+                    // A thread failed; its error is reported below.
+                    return Ok(false);
                 }
             }
         }
@@ -239,35 +341,12 @@ pub async fn write_body(
         {
             return Err(body_error("LengthMismatch".into()));
         }
-        let _ = tx.send(Msg::Done).await;
-        Ok(())
+        Ok(true)
     }
     .await;
-    drop(tx);
-    let written = writer.await.map_err(|e| internal("blob writer task", e))?;
+    let written = pipeline.finish(matches!(feed, Ok(true))).await;
     feed?;
     written
-}
-
-fn spawn_writer(
-    store: Store,
-    spec: WriteSpec,
-    mut rx: mpsc::Receiver<Msg>,
-) -> tokio::task::JoinHandle<S3Result<WrittenBlob>> {
-    tokio::task::spawn_blocking(move || {
-        let mut sink = BodySink::new(&store, &spec)?;
-        while let Some(msg) = rx.blocking_recv() {
-            match msg {
-                Msg::Data(chunk) => sink.write(&chunk)?,
-                Msg::Done => return sink.finish(),
-            }
-        }
-        // The body failed: dropping the sink discards the partial file.
-        Err(S3Error::with_message(
-            S3ErrorCode::IncompleteBody,
-            "The request body ended early.",
-        ))
-    })
 }
 
 /// Why a plaintext reader stopped early.
@@ -317,25 +396,49 @@ fn read_plain(
         return Ok(());
     };
     let sizes: Vec<u64> = layout.segments.iter().map(|(size, _)| *size).collect();
+    let plan = plan_range(&sizes, start, len);
     let mut key: Option<(usize, SegmentKey)> = None;
     let mut position: Option<u64> = None;
-    for chunk in plan_range(&sizes, start, len) {
-        if key.as_ref().is_none_or(|(segment, _)| *segment != chunk.segment) {
-            let salt = &layout.segments[chunk.segment].1;
-            key = Some((chunk.segment, SegmentKey::derive(&layout.base, salt)));
+    let mut rest = plan.as_slice();
+    while !rest.is_empty() {
+        // Chunks stored back to back are read with one read and sent as one piece.
+        let mut batch = 1;
+        let mut sealed_total = rest[0].sealed;
+        while batch < rest.len()
+            && sealed_total + rest[batch].sealed <= READ_BATCH
+            && rest[batch].offset == rest[batch - 1].offset + rest[batch - 1].sealed as u64
+        {
+            sealed_total += rest[batch].sealed;
+            batch += 1;
         }
-        if position != Some(chunk.offset) {
-            file.seek(SeekFrom::Start(chunk.offset))?;
+        let (chunks, tail) = rest.split_at(batch);
+        rest = tail;
+        if position != Some(chunks[0].offset) {
+            file.seek(SeekFrom::Start(chunks[0].offset))?;
         }
-        let mut buf = vec![0u8; chunk.sealed];
+        let mut buf = vec![0u8; sealed_total];
         file.read_exact(&mut buf)?;
-        position = Some(chunk.offset + chunk.sealed as u64);
-        if let Some((_, k)) = &key {
-            k.open(chunk.index, chunk.last, &mut buf)
-                .map_err(|e| ReadError::Failed(std::io::Error::new(std::io::ErrorKind::InvalidData, e)))?;
+        position = Some(chunks[0].offset + sealed_total as u64);
+        // Decrypt each chunk in place, then move the bytes it contributes down to the end
+        // of what is kept so far: the piece is compacted without a second buffer.
+        let (mut read_at, mut kept) = (0usize, 0usize);
+        for chunk in chunks {
+            if key.as_ref().is_none_or(|(segment, _)| *segment != chunk.segment) {
+                let salt = &layout.segments[chunk.segment].1;
+                key = Some((chunk.segment, SegmentKey::derive(&layout.base, salt)));
+            }
+            if let Some((_, k)) = &key {
+                let sealed = &mut buf[read_at..read_at + chunk.sealed];
+                k.open_slice(chunk.index, chunk.last, sealed).map_err(|e| {
+                    ReadError::Failed(std::io::Error::new(std::io::ErrorKind::InvalidData, e))
+                })?;
+            }
+            let from = read_at + chunk.skip;
+            buf.copy_within(from..from + chunk.take, kept);
+            kept += chunk.take;
+            read_at += chunk.sealed;
         }
-        buf.truncate(chunk.skip + chunk.take);
-        buf.drain(..chunk.skip);
+        buf.truncate(kept);
         sink(buf)?;
     }
     Ok(())
@@ -351,24 +454,30 @@ pub async fn transcode(
     len: u64,
     spec: WriteSpec,
 ) -> S3Result<WrittenBlob> {
-    let store = store.clone();
-    tokio::task::spawn_blocking(move || {
-        let mut sink = BodySink::new(&store, &spec)?;
-        let mut failure: Option<S3Error> = None;
-        let read = read_plain(&mut file, layout.as_ref(), start, len, |piece| {
-            sink.write(&piece).map_err(|e| {
-                failure = Some(e);
-                ReadError::Closed
-            })
-        });
-        match read {
-            Ok(()) => sink.finish(),
-            Err(ReadError::Closed) => Err(failure.unwrap_or_else(|| internal("copying", "stopped"))),
-            Err(ReadError::Failed(e)) => Err(internal("reading the copy source", e)),
-        }
+    let pipeline = std::sync::Arc::new(Pipeline::start(store, &spec));
+    let feeder = pipeline.clone();
+    let read = tokio::task::spawn_blocking(move || {
+        read_plain(&mut file, layout.as_ref(), start, len, |piece| {
+            if feeder.blocking_push(Bytes::from(piece)) {
+                Ok(())
+            } else {
+                Err(ReadError::Closed)
+            }
+        })
     })
     .await
-    .map_err(|e| internal("blob copy task", e))?
+    .map_err(|e| internal("blob copy task", e))?;
+    let pipeline = std::sync::Arc::into_inner(pipeline)
+        .ok_or_else(|| internal("copying", "the reader still holds the pipeline"))?;
+    match read {
+        Ok(()) => pipeline.finish(true).await,
+        // A pipeline thread stopped: its own error is the one to report.
+        Err(ReadError::Closed) => pipeline.finish(false).await,
+        Err(ReadError::Failed(e)) => {
+            let _ = pipeline.finish(false).await;
+            Err(internal("reading the copy source", e))
+        }
+    }
 }
 
 /// One piece of a blob to copy into a new blob: `(blob, start, length)` in stored bytes.
@@ -412,12 +521,45 @@ pub async fn concat(store: &Store, slices: Vec<Slice>) -> S3Result<BlobId> {
 
 /// A response body: plaintext bytes `[start, start + len)` of an already opened blob file.
 pub struct BlobStream {
-    rx: mpsc::Receiver<std::io::Result<Bytes>>,
+    source: Source,
     remaining: u64,
 }
 
+enum Source {
+    /// A small body, read when the stream was made; taken by the first poll.
+    Read(Option<std::io::Result<Bytes>>),
+    /// A large body, read a piece at a time by a blocking thread.
+    Streamed(mpsc::Receiver<std::io::Result<Bytes>>),
+}
+
+/// Bodies up to this size are read and decrypted on the request's own thread (a read of a
+/// few pages, like the metadata lookups before it): for small GETs, handing the read to the
+/// blocking pool and back costs more than the read itself.
+const READ_INLINE_MAX: u64 = 256 * 1024;
+
 impl BlobStream {
     pub fn new(mut file: std::fs::File, layout: Option<Layout>, start: u64, len: u64) -> BlobStream {
+        if len <= READ_INLINE_MAX {
+            let mut body = Vec::with_capacity(usize::try_from(len).unwrap_or(0));
+            let result = read_plain(&mut file, layout.as_ref(), start, len, |piece| {
+                body.extend_from_slice(&piece);
+                Ok(())
+            });
+            let read = match result {
+                // An empty body is a stream that ends at once.
+                Ok(()) if body.is_empty() => None,
+                Ok(()) => Some(Ok(Bytes::from(body))),
+                Err(ReadError::Failed(e)) => {
+                    tracing::error!("reading an object body failed: {e}");
+                    Some(Err(e))
+                }
+                Err(ReadError::Closed) => Some(Err(std::io::Error::other("object read stopped"))),
+            };
+            return BlobStream {
+                source: Source::Read(read),
+                remaining: len,
+            };
+        }
         let (tx, rx) = mpsc::channel(CHANNEL_DEPTH);
         tokio::task::spawn_blocking(move || {
             let result = read_plain(&mut file, layout.as_ref(), start, len, |piece| {
@@ -430,7 +572,10 @@ impl BlobStream {
                 let _ = tx.blocking_send(Err(e));
             }
         });
-        BlobStream { rx, remaining: len }
+        BlobStream {
+            source: Source::Streamed(rx),
+            remaining: len,
+        }
     }
 
     pub fn into_blob(self) -> StreamingBlob {
@@ -442,7 +587,11 @@ impl Stream for BlobStream {
     type Item = Result<Bytes, StdError>;
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        match self.rx.poll_recv(cx) {
+        let next = match &mut self.source {
+            Source::Read(read) => Poll::Ready(read.take()),
+            Source::Streamed(rx) => rx.poll_recv(cx),
+        };
+        match next {
             Poll::Ready(Some(Ok(chunk))) => {
                 self.remaining = self.remaining.saturating_sub(chunk.len() as u64);
                 Poll::Ready(Some(Ok(chunk)))

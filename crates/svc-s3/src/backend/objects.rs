@@ -1088,7 +1088,7 @@ pub(super) fn check_content_md5(given: Option<&str>, written: &io::WrittenBlob) 
 pub(super) fn etag_for(sse: &Sse, written: &io::WrittenBlob) -> String {
     match sse {
         Sse::S3 => written.md5_hex(),
-        Sse::Kms { .. } | Sse::Customer { .. } => hex::encode(written.stored_md5),
+        Sse::Kms { .. } | Sse::Customer { .. } => hex::encode(written.opaque_etag),
     }
 }
 
