@@ -186,10 +186,10 @@ async fn drive_connection(
                 Ok(answer) => {
                     let done = Instant::now();
                     if answer.status != StatusCode::OK {
-                        let snippet: String = String::from_utf8_lossy(&answer.body)
-                            .chars()
-                            .take(120)
-                            .collect();
+                        // One line, whatever the body (moto answers errors with HTML).
+                        let text = String::from_utf8_lossy(&answer.body);
+                        let words: Vec<&str> = text.split_whitespace().collect();
+                        let snippet: String = words.join(" ").chars().take(120).collect();
                         tally.error(format!("HTTP {}: {snippet}", answer.status));
                     } else if done >= window_start && done < window_end {
                         // A request counts where it completes, so the window holds exactly

@@ -2,17 +2,20 @@
 //!
 //! For each server: ready time (spawn to first successful signed API call, median of
 //! several starts), idle RSS, then throughput, latency and server CPU per request for
-//! `secretsmanager:GetSecretValue` and `ssm:GetParameter` under the same client load.
-//! It reports against the targets; it never asserts them.
+//! `secretsmanager:GetSecretValue` and `ssm:GetParameter` under the same client load (the
+//! core suite), and S3's small-object load, large transfers and memory under concurrent
+//! uploads (the S3 suite). It reports against the targets; it never asserts them.
 
 mod load;
 mod procfs;
 mod report;
 mod requests;
+mod s3;
 mod servers;
+mod transfer;
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::{Context, bail};
@@ -22,7 +25,7 @@ use load::LoadShape;
 use procfs::{CpuClock, Machine};
 use report::{Report, ServerResults};
 use requests::SignedRequest;
-use servers::{ServerKind, ServerSpec};
+use servers::{RunningServer, ServerKind, ServerSpec};
 
 /// How long a server sits after its first answer before its idle RSS is read, so lazy
 /// start-up work (moto imports a service's backend on first use) has finished.
@@ -70,13 +73,84 @@ struct Cli {
     /// Also write the table, with date, machine and versions, to this Markdown file.
     #[arg(long)]
     markdown: Option<PathBuf>,
+
+    /// Which measurements to run (ready time and idle RSS are always measured).
+    #[arg(long, value_enum, default_value_t = Suite::All)]
+    suite: Suite,
+
+    /// S3: size of the large single PUT and GET, in MiB (the client holds one such buffer).
+    #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u64).range(1..=4096))]
+    large_mib: u64,
+
+    /// S3: repeats of the large PUT (each followed by a `dd` of the same size) and of the
+    /// large GET; medians are reported.
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..=100))]
+    large_repeats: u64,
+
+    /// S3: each large single PUT or GET is given up (and reported) after this many seconds.
+    #[arg(long, default_value_t = 120, value_parser = clap::value_parser!(u64).range(1..))]
+    transfer_timeout_secs: u64,
+
+    /// S3: clients uploading at once while the server's RSS is sampled.
+    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u64).range(1..=64))]
+    upload_clients: u64,
+
+    /// S3: size of each concurrent upload, in MiB.
+    #[arg(long, default_value_t = 1024, value_parser = clap::value_parser!(u64).range(1..))]
+    upload_mib: u64,
+
+    /// S3: the concurrent uploads are stopped (and reported as timed out) after this many
+    /// seconds.
+    #[arg(long, default_value_t = 300, value_parser = clap::value_parser!(u64).range(1..))]
+    upload_timeout_secs: u64,
+
+    /// S3: the concurrent uploads are stopped when the server's RSS passes this many MiB, so
+    /// a server that holds bodies in memory cannot exhaust the machine.
+    #[arg(long, default_value_t = 8192, value_parser = clap::value_parser!(u64).range(1..))]
+    upload_rss_cap_mib: u64,
 }
 
-/// The operations measured under load, in report order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Suite {
+    /// Secrets Manager and SSM reads under load.
+    Core,
+    /// S3: 4 KiB GET (presigned) and PUT under load, large PUT/GET, concurrent uploads.
+    S3,
+    All,
+}
+
+impl Suite {
+    fn core(self) -> bool {
+        self != Suite::S3
+    }
+
+    fn s3(self) -> bool {
+        self != Suite::Core
+    }
+}
+
+/// The operations of the core suite measured under load, in report order.
 const OPERATIONS: [(&str, SignRequest); 2] = [
     ("GetSecretValue", requests::get_secret_value),
     ("GetParameter", requests::get_parameter),
 ];
+/// Throughput target of the core operations: a ratio to moto.
+const CORE_TARGET: &str = "≥ 20×";
+const S3_GET: &str = "S3 GetObject 4 KiB presigned";
+const S3_PUT: &str = "S3 PutObject 4 KiB";
+const S3_OPERATIONS: [&str; 2] = [S3_GET, S3_PUT];
+
+/// What one run measures.
+#[derive(Debug, Clone)]
+struct Plan {
+    shape: LoadShape,
+    starts: usize,
+    suite: Suite,
+    s3: s3::S3Shape,
+    /// Where the S3 suite's Nimbus keeps its data and `dd` writes: one filesystem for both.
+    s3_scratch: PathBuf,
+    cpu_clock: CpuClock,
+}
 
 /// Signs one request shape for a server's address.
 type SignRequest = fn(SocketAddr) -> anyhow::Result<SignedRequest>;
@@ -104,6 +178,23 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         window: Duration::from_secs(cli.duration_secs),
     };
     let starts = usize::try_from(cli.starts)?;
+    let plan = Plan {
+        shape,
+        starts,
+        suite: cli.suite,
+        s3: s3::S3Shape {
+            large_mib: cli.large_mib,
+            large_repeats: usize::try_from(cli.large_repeats)?,
+            transfer_timeout: Duration::from_secs(cli.transfer_timeout_secs),
+            upload_clients: usize::try_from(cli.upload_clients)?,
+            upload_mib: cli.upload_mib,
+            upload_timeout: Duration::from_secs(cli.upload_timeout_secs),
+            upload_rss_cap_mib: cli.upload_rss_cap_mib,
+        },
+        // The temp directory, where `nimbus serve --ephemeral` would put its data too.
+        s3_scratch: std::env::temp_dir().join(format!("nimbus-bench-s3-{}", std::process::id())),
+        cpu_clock,
+    };
     let mut specs = Vec::new();
     if cli.only != Some(ServerKind::Moto) {
         specs.push(ServerSpec {
@@ -136,7 +227,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     let mut report = Report {
         nimbus: None,
         moto: None,
-        operations: OPERATIONS.map(|(name, _)| name).to_vec(),
+        operations: operations(cli.suite),
+        s3: cli.suite.s3().then(|| (plan.s3, plan.s3_scratch.clone())),
         shape,
         starts,
         client_threads: usize::try_from(cli.client_threads)?,
@@ -144,7 +236,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         date_utc: now_utc(),
     };
     for spec in &specs {
-        let results = measure(spec, shape, starts, cpu_clock)
+        let results = measure(spec, &plan)
             .await
             .with_context(|| format!("measuring {}", spec.kind.name()))?;
         match spec.kind {
@@ -163,13 +255,20 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The operations measured under load, with their throughput targets, in report order.
+fn operations(suite: Suite) -> Vec<(&'static str, &'static str)> {
+    let mut operations = Vec::new();
+    if suite.core() {
+        operations.extend(OPERATIONS.map(|(name, _)| (name, CORE_TARGET)));
+    }
+    if suite.s3() {
+        operations.extend([(S3_GET, "≥ 30,000 req/s"), (S3_PUT, "")]);
+    }
+    operations
+}
+
 /// Every measurement of one server. Progress goes to stderr so stdout holds the table.
-async fn measure(
-    spec: &ServerSpec,
-    shape: LoadShape,
-    starts: usize,
-    cpu_clock: CpuClock,
-) -> anyhow::Result<ServerResults> {
+async fn measure(spec: &ServerSpec, plan: &Plan) -> anyhow::Result<ServerResults> {
     let name = spec.kind.name();
     let version = spec.version();
     eprintln!("== {name}: {version}");
@@ -177,27 +276,52 @@ async fn measure(
     let mut ready = Vec::new();
     let mut idle_rss_kib = Vec::new();
     let mut last_started = None;
-    for start in 1..=starts {
+    for start in 1..=plan.starts {
         let (server, took) = spec.start().await?;
         tokio::time::sleep(SETTLE).await;
         let rss = procfs::rss_kib(&procfs::process_tree(server.pid()))?;
         eprintln!(
-            "{name}: start {start}/{starts}: ready in {:.1} ms, idle RSS {:.1} MiB",
+            "{name}: start {start}/{}: ready in {:.1} ms, idle RSS {:.1} MiB",
+            plan.starts,
             took.as_secs_f64() * 1000.0,
             rss as f64 / 1024.0
         );
         ready.push(took);
         idle_rss_kib.push(rss);
-        // The last start stays up for the throughput runs.
-        if start == starts {
+        // The last start stays up for the core suite's throughput runs.
+        if start == plan.starts && plan.suite.core() {
             last_started = Some(server);
         } else {
             server.stop()?;
         }
     }
-    let server = last_started.context("at least one start")?;
-    let addr = server.addr;
+    let mut results = ServerResults {
+        version,
+        ready,
+        idle_rss_kib,
+        loads: Vec::new(),
+        load_failures: Vec::new(),
+        rss_after_load_kib: None,
+        s3: None,
+    };
+    if let Some(server) = last_started {
+        measure_core(&server, plan, &mut results).await?;
+        results.rss_after_load_kib = Some(procfs::rss_kib(&procfs::process_tree(server.pid()))?);
+        server.stop()?;
+    }
+    if plan.suite.s3() {
+        measure_s3(spec, plan, &mut results).await?;
+    }
+    Ok(results)
+}
 
+/// The core suite: Secrets Manager and SSM reads under load.
+async fn measure_core(
+    server: &RunningServer,
+    plan: &Plan,
+    results: &mut ServerResults,
+) -> anyhow::Result<()> {
+    let addr = server.addr;
     // The data the reads under load find, checked once so a server that answers 200 with
     // the wrong content cannot pass.
     requests::expect_ok(addr, &requests::create_secret(addr)?).await?;
@@ -206,44 +330,131 @@ async fn measure(
     requests::expect_ok(addr, &requests::put_parameter(addr)?).await?;
     let parameter = requests::expect_ok(addr, &requests::get_parameter(addr)?).await?;
     expect_contains(&parameter, requests::PARAMETER_VALUE, "GetParameter")?;
-
-    let mut loads = Vec::new();
     for (operation, sign) in OPERATIONS {
         // Signed now, so the signature is fresh for the whole run.
-        let result = load::run(addr, sign(addr)?, shape, server.pid(), cpu_clock).await?;
-        eprintln!(
-            "{name}: {operation}: {:.0} req/s, p50 {:.2} ms, p99 {:.2} ms, {} errors, server {:.2} cores, load generator {:.2} cores",
-            result.requests_per_second(),
-            result
-                .latency_quantile(0.5)
-                .unwrap_or_default()
-                .as_secs_f64()
-                * 1000.0,
-            result
-                .latency_quantile(0.99)
-                .unwrap_or_default()
-                .as_secs_f64()
-                * 1000.0,
-            result.errors,
-            result.server_cpu_share(),
-            result.client_cpu_share(),
-        );
-        if result.server_cpu < cpu_clock.tick() * 10 {
-            eprintln!(
-                "{name}: {operation}: warning: server CPU is only a few clock ticks; CPU per request is coarse"
-            );
-        }
-        loads.push((operation, result));
+        let result = run_load(server, operation, sign(addr)?, plan).await?;
+        results.loads.push((operation, result));
     }
-    let rss_after_load_kib = procfs::rss_kib(&procfs::process_tree(server.pid()))?;
-    server.stop()?;
-    Ok(ServerResults {
-        version,
-        ready,
-        idle_rss_kib,
-        loads,
-        rss_after_load_kib,
-    })
+    Ok(())
+}
+
+/// The S3 suite, on a server of its own. Nimbus keeps its state in a durable data directory
+/// (`--ephemeral` skips fsyncs, its files dying with the process), so every acknowledged PUT
+/// is fsync'd, as in real use. What fails here is reported, not fatal: the other server's
+/// figures are still worth having.
+async fn measure_s3(
+    spec: &ServerSpec,
+    plan: &Plan,
+    results: &mut ServerResults,
+) -> anyhow::Result<()> {
+    let scratch = &plan.s3_scratch;
+    std::fs::create_dir_all(scratch).with_context(|| format!("creating {}", scratch.display()))?;
+    let outcome = measure_s3_in(spec, plan, scratch, results).await;
+    let _ = std::fs::remove_dir_all(scratch);
+    outcome
+}
+
+async fn measure_s3_in(
+    spec: &ServerSpec,
+    plan: &Plan,
+    scratch: &Path,
+    results: &mut ServerResults,
+) -> anyhow::Result<()> {
+    let name = spec.kind.name();
+    let server = match spec.start_in(Some(&scratch.join("data"))).await {
+        Ok((server, _)) => server,
+        Err(error) => {
+            let why = format!("starting for the S3 suite: {error:#}");
+            eprintln!("{name}: {why}");
+            results
+                .load_failures
+                .extend(S3_OPERATIONS.map(|op| (op, why.clone())));
+            results.s3 = Some(s3::S3Results::not_run(why));
+            return Ok(());
+        }
+    };
+    let addr = server.addr;
+    match s3::prepare_small(addr).await {
+        Ok(small) => {
+            // Each is signed just before its run, as the core suite's are.
+            let get = s3::get_small_presigned(addr)?;
+            run_s3_load(&server, S3_GET, get, plan, results).await;
+            let put = s3::put_small(addr, small)?;
+            run_s3_load(&server, S3_PUT, put, plan, results).await;
+        }
+        Err(error) => {
+            let why = format!("setting up the 4 KiB object: {error:#}");
+            eprintln!("{name}: {why}");
+            results
+                .load_failures
+                .extend(S3_OPERATIONS.map(|op| (op, why.clone())));
+        }
+    }
+    // None if the server is gone; the phases below then fail and say so.
+    let rss_after_small_loads_kib = procfs::rss_kib(&procfs::process_tree(server.pid())).ok();
+    let mut large = s3::measure_large(addr, server.pid(), plan.s3, scratch, name).await;
+    large.rss_after_small_loads_kib = rss_after_small_loads_kib;
+    results.s3 = Some(large);
+    server.stop()
+}
+
+/// [`run_load`] for the S3 suite, where a failure (the server died) is recorded, not fatal.
+async fn run_s3_load(
+    server: &RunningServer,
+    operation: &'static str,
+    request: SignedRequest,
+    plan: &Plan,
+    results: &mut ServerResults,
+) {
+    match run_load(server, operation, request, plan).await {
+        Ok(result) => results.loads.push((operation, result)),
+        Err(error) => {
+            let why = format!("{error:#}");
+            eprintln!("{}: {operation}: {why}", server.kind.name());
+            results.load_failures.push((operation, why));
+        }
+    }
+}
+
+/// One closed-loop run, with its progress line.
+async fn run_load(
+    server: &RunningServer,
+    operation: &str,
+    request: SignedRequest,
+    plan: &Plan,
+) -> anyhow::Result<load::LoadResult> {
+    let name = server.kind.name();
+    let result = load::run(
+        server.addr,
+        request,
+        plan.shape,
+        server.pid(),
+        plan.cpu_clock,
+    )
+    .await?;
+    eprintln!(
+        "{name}: {operation}: {:.0} req/s, p50 {:.2} ms, p99 {:.2} ms, {} errors, server {:.2} cores, load generator {:.2} cores",
+        result.requests_per_second(),
+        result
+            .latency_quantile(0.5)
+            .unwrap_or_default()
+            .as_secs_f64()
+            * 1000.0,
+        result
+            .latency_quantile(0.99)
+            .unwrap_or_default()
+            .as_secs_f64()
+            * 1000.0,
+        result.errors,
+        result.server_cpu_share(),
+        result.client_cpu_share(),
+    );
+    if result.server_cpu < plan.cpu_clock.tick() * 10 {
+        eprintln!(
+            "{name}: {operation}: warning: server CPU is only a few clock ticks; CPU per request is coarse"
+        );
+    }
+    Ok(result)
 }
 
 fn expect_contains(body: &[u8], needle: &str, operation: &str) -> anyhow::Result<()> {

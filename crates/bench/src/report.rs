@@ -2,10 +2,13 @@
 //! Markdown (with date, machine and versions) for BENCHMARKS.md.
 
 use std::fmt::Write as _;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::load::{LoadResult, LoadShape};
 use crate::procfs::Machine;
+use crate::s3::{self, Repeats, S3Results, S3Shape, Stopped, UploadResults};
+use crate::transfer::{MIB, mib_per_second};
 
 /// Everything measured on one server.
 #[derive(Debug, Clone)]
@@ -17,8 +20,12 @@ pub struct ServerResults {
     pub idle_rss_kib: Vec<u64>,
     /// Throughput runs, by operation name.
     pub loads: Vec<(&'static str, LoadResult)>,
-    /// VmRSS right after the last throughput run, in KiB.
-    pub rss_after_load_kib: u64,
+    /// Throughput runs that could not be run (their setup failed), with why.
+    pub load_failures: Vec<(&'static str, String)>,
+    /// VmRSS right after the core suite's throughput runs, in KiB, if they ran.
+    pub rss_after_load_kib: Option<u64>,
+    /// The S3 suite's large transfers, if it ran.
+    pub s3: Option<S3Results>,
 }
 
 impl ServerResults {
@@ -35,6 +42,21 @@ impl ServerResults {
             .iter()
             .find(|(name, _)| *name == operation)
             .map(|(_, result)| result)
+    }
+
+    /// What to write next to (or instead of) the throughput of `operation`.
+    fn load_flag(&self, operation: &str) -> Option<String> {
+        if self
+            .load_failures
+            .iter()
+            .any(|(name, _)| *name == operation)
+        {
+            Some("failed".to_owned())
+        } else if self.load(operation).is_some_and(|l| l.errors > 0) {
+            Some(INVALID.to_owned())
+        } else {
+            None
+        }
     }
 }
 
@@ -62,15 +84,24 @@ enum Better {
     Neither,
 }
 
+/// The flag of a complete measurement that saw errors: its value and ratio are shown, to be
+/// read with care. Every other flag marks a value that is partial (cut short by a timeout or
+/// a cap, or missing repeats) or missing, whose ratio would mislead, so none is shown.
+const INVALID: &str = "invalid";
+
+/// One server's value in a row, and the word that goes with it (see [`Row::nimbus_flag`]).
+type Cell = (Option<f64>, Option<String>);
+
 struct Row {
     metric: String,
     nimbus: Option<f64>,
     moto: Option<f64>,
     better: Better,
     target: &'static str,
-    /// Appended to a value cell that must not be trusted (errors during its run).
-    nimbus_flag: &'static str,
-    moto_flag: &'static str,
+    /// A word or two next to a value that must not be trusted as is ("invalid": errors
+    /// during its run), or in place of a value that could not be measured ("failed").
+    nimbus_flag: Option<String>,
+    moto_flag: Option<String>,
 }
 
 impl Row {
@@ -87,12 +118,31 @@ impl Row {
             moto,
             better,
             target,
-            nimbus_flag: "",
-            moto_flag: "",
+            nimbus_flag: None,
+            moto_flag: None,
+        }
+    }
+
+    /// A row of `(value, flag)` per server.
+    fn flagged(
+        metric: impl Into<String>,
+        (nimbus, nimbus_flag): Cell,
+        (moto, moto_flag): Cell,
+        better: Better,
+        target: &'static str,
+    ) -> Self {
+        Row {
+            nimbus_flag,
+            moto_flag,
+            ..Row::new(metric, nimbus, moto, better, target)
         }
     }
 
     fn ratio(&self) -> Option<f64> {
+        let partial = |flag: &Option<String>| flag.as_deref().is_some_and(|f| f != INVALID);
+        if partial(&self.nimbus_flag) || partial(&self.moto_flag) {
+            return None;
+        }
         let (nimbus, moto) = (self.nimbus?, self.moto?);
         let ratio = match self.better {
             Better::Lower => moto / nimbus,
@@ -103,13 +153,16 @@ impl Row {
     }
 
     fn cells(&self) -> [String; 5] {
-        let value = |v: Option<f64>, flag: &str| {
-            v.map_or_else(|| "-".to_owned(), |v| format!("{}{flag}", number(v)))
+        let value = |v: Option<f64>, flag: &Option<String>| match (v, flag) {
+            (Some(v), Some(flag)) => format!("{} ({flag})", number(v)),
+            (Some(v), None) => number(v),
+            (None, Some(flag)) => flag.clone(),
+            (None, None) => "-".to_owned(),
         };
         [
             self.metric.clone(),
-            value(self.nimbus, self.nimbus_flag),
-            value(self.moto, self.moto_flag),
+            value(self.nimbus, &self.nimbus_flag),
+            value(self.moto, &self.moto_flag),
             self.ratio()
                 .map_or_else(|| "-".to_owned(), |r| format!("{}×", number(r))),
             self.target.to_owned(),
@@ -135,7 +188,10 @@ const HEADER: [&str; 5] = ["metric", "nimbus", "moto", "ratio", "target"];
 pub struct Report {
     pub nimbus: Option<ServerResults>,
     pub moto: Option<ServerResults>,
-    pub operations: Vec<&'static str>,
+    /// Operations measured under load, with their throughput target.
+    pub operations: Vec<(&'static str, &'static str)>,
+    /// The S3 suite's sizes and scratch directory (Nimbus's data and `dd`'s file), if it ran.
+    pub s3: Option<(S3Shape, PathBuf)>,
     pub shape: LoadShape,
     pub starts: usize,
     pub client_threads: usize,
@@ -169,22 +225,11 @@ impl Report {
             "≤ 15 MiB",
         ));
 
-        for operation in &self.operations {
-            let op = *operation;
+        for &(op, target) in &self.operations {
             let load = |f: &dyn Fn(&LoadResult) -> Option<f64>| {
                 both(&|side: &ServerResults| side.load(op).and_then(f))
             };
-            let flag = |side: &Option<ServerResults>| {
-                if side
-                    .as_ref()
-                    .and_then(|s| s.load(op))
-                    .is_some_and(|l| l.errors > 0)
-                {
-                    " (invalid)"
-                } else {
-                    ""
-                }
-            };
+            let flag = |side: &Option<ServerResults>| side.as_ref().and_then(|s| s.load_flag(op));
             let ms = |d: Option<Duration>| d.map(|d| d.as_secs_f64() * 1000.0);
 
             let (n, m) = load(&|l| Some(l.requests_per_second()));
@@ -193,7 +238,7 @@ impl Report {
                 n,
                 m,
                 Better::Higher,
-                "≥ 20×",
+                target,
             );
             throughput.nimbus_flag = flag(&self.nimbus);
             throughput.moto_flag = flag(&self.moto);
@@ -242,13 +287,131 @@ impl Report {
             rows.push(Row::new(format!("{op} errors"), n, m, Better::Neither, "0"));
         }
 
-        let (n, m) = both(&|s| Some(s.rss_after_load_kib as f64 / 1024.0));
-        rows.push(Row::new(
-            "RSS after the load runs (MiB)",
+        let (n, m) = both(&|s| s.rss_after_load_kib.map(|k| k as f64 / 1024.0));
+        if n.is_some() || m.is_some() {
+            rows.push(Row::new(
+                "RSS after the core load runs (MiB)",
+                n,
+                m,
+                Better::Lower,
+                "",
+            ));
+        }
+        if let Some((shape, _)) = &self.s3 {
+            rows.extend(self.s3_rows(shape));
+        }
+        rows
+    }
+
+    fn s3_rows(&self, shape: &S3Shape) -> Vec<Row> {
+        let cell = |side: &Option<ServerResults>, f: &dyn Fn(&S3Results) -> Cell| {
+            side.as_ref()
+                .and_then(|s| s.s3.as_ref())
+                .map_or((None, None), f)
+        };
+        let both = |f: &dyn Fn(&S3Results) -> Cell| (cell(&self.nimbus, f), cell(&self.moto, f));
+        let mib = shape.large_mib;
+        let large = mib * MIB;
+        let mut rows = Vec::new();
+        let (n, m) = both(&|s| {
+            let rss = s.rss_after_small_loads_kib.map(|k| k as f64 / 1024.0);
+            (rss, None)
+        });
+        rows.push(Row::flagged(
+            "RSS after the S3 4 KiB load runs (MiB)",
             n,
             m,
             Better::Lower,
             "",
+        ));
+        let (n, m) = both(&|s| repeats_cell(&s.large_put, large));
+        rows.push(Row::flagged(
+            format!(
+                "S3 {mib} MiB PUT, median of {} (MiB/s)",
+                shape.large_repeats
+            ),
+            n,
+            m,
+            Better::Higher,
+            "",
+        ));
+        let (n, m) = both(&|s| repeats_cell(&s.dd, large));
+        rows.push(Row::flagged(
+            format!("dd conv=fsync {mib} MiB, same filesystem, median (MiB/s)"),
+            n,
+            m,
+            Better::Neither,
+            "",
+        ));
+        let (n, m) = both(&|s| {
+            let (put, put_flag) = repeats_cell(&s.large_put, large);
+            let (dd, dd_flag) = repeats_cell(&s.dd, large);
+            let share = put.zip(dd).map(|(put, dd)| put / dd * 100.0);
+            (share, put_flag.or(dd_flag))
+        });
+        rows.push(Row::flagged(
+            format!("S3 {mib} MiB PUT as % of dd"),
+            n,
+            m,
+            Better::Higher,
+            "≥ 80 %",
+        ));
+        let (n, m) = both(&|s| repeats_cell(&s.large_get, large));
+        rows.push(Row::flagged(
+            format!(
+                "S3 {mib} MiB GET, median of {} (MiB/s)",
+                shape.large_repeats
+            ),
+            n,
+            m,
+            Better::Higher,
+            "≥ 1024 MiB/s",
+        ));
+
+        let uploads = format!(
+            "{} × {} MiB uploads",
+            shape.upload_clients, shape.upload_mib
+        );
+        let (n, m) = both(&|s| {
+            on_uploads(s, |u| {
+                let peak = (u.peak_rss_kib > 0).then(|| u.peak_rss_kib as f64 / 1024.0);
+                (peak, uploads_flag(u))
+            })
+        });
+        rows.push(Row::flagged(
+            format!("peak RSS during {uploads} (MiB)"),
+            n,
+            m,
+            Better::Lower,
+            "< 64 MiB",
+        ));
+        let (n, m) = both(&|s| {
+            on_uploads(s, |u| match uploads_flag(u) {
+                // A rate over uploads that did not all finish would flatter the server.
+                Some(flag) => (None, Some(flag)),
+                None => (Some(mib_per_second(u.bytes_acknowledged, u.elapsed)), None),
+            })
+        });
+        rows.push(Row::flagged(
+            format!("{uploads}, together (MiB/s)"),
+            n,
+            m,
+            Better::Higher,
+            "",
+        ));
+        // Uploads cut short count as failed; the flag says why.
+        let (n, m) = both(&|s| {
+            on_uploads(s, |u| {
+                let why = u.stopped.is_some().then(|| uploads_flag(u)).flatten();
+                (Some(u.failed as f64), why)
+            })
+        });
+        rows.push(Row::flagged(
+            format!("{uploads}: failed"),
+            n,
+            m,
+            Better::Neither,
+            "0",
         ));
         rows
     }
@@ -316,6 +479,24 @@ impl Report {
             "- Ready time and idle RSS: {} starts of each server",
             self.starts
         );
+        if let Some((shape, scratch)) = &self.s3 {
+            let _ = writeln!(
+                out,
+                "- S3: path-style requests to bucket `{}`, SigV4 with `test`/`test`; the 4 KiB GET is presigned (only `Host` signed), \
+                 the 4 KiB PUT header-signed with the body's SHA-256 (same key overwritten), the large transfers header-signed `UNSIGNED-PAYLOAD` and streamed in 1 MiB slices, \
+                 each on a new connection, timed from the request to the end of the answer. \
+                 Nimbus runs with a durable `--data-dir` (each acknowledged PUT is fsync'd) in {}, where `dd if=/dev/zero bs=1M conv=fsync` writes too, timed from spawn to exit \
+                 (moto keeps objects in memory). {} MiB PUT (ETag checked against the body's MD5) {} times, one `dd` after each; \
+                 one untimed GET checks the content, then {} timed GETs count the bytes; {} clients upload {} MiB each at once, VmRSS sampled every 50 ms",
+                s3::BUCKET,
+                scratch.display(),
+                shape.large_mib,
+                shape.large_repeats,
+                shape.large_repeats,
+                shape.upload_clients,
+                shape.upload_mib,
+            );
+        }
         let _ = writeln!(
             out,
             "- Ratio: moto / nimbus for times, memory and CPU, nimbus / moto for throughput: \
@@ -363,8 +544,43 @@ impl Report {
                     let _ = writeln!(out, "- {name}: {operation}: {count} × {kind}");
                 }
             }
+            for (operation, why) in &side.load_failures {
+                let _ = writeln!(out, "- {name}: {operation}: not run: {why}");
+            }
+            if let Some(s3) = &side.s3 {
+                for failure in &s3.failures {
+                    let _ = writeln!(out, "- {name}: S3: {failure}");
+                }
+            }
         }
         out
+    }
+}
+
+/// The median rate of a repeated transfer of `bytes`, and a word on failed repeats.
+fn repeats_cell(repeats: &Repeats, bytes: u64) -> Cell {
+    let rate = median(repeats.times.iter().map(Duration::as_secs_f64).collect())
+        .map(|secs| mib_per_second(bytes, Duration::from_secs_f64(secs)));
+    let flag = match (repeats.failed, repeats.times.len()) {
+        (0, _) => None,
+        (_, 0) => Some("failed".to_owned()),
+        (failed, done) => Some(format!("{failed} of {} failed", failed + done)),
+    };
+    (rate, flag)
+}
+
+/// A cell from the concurrent uploads' results, empty if they did not run.
+fn on_uploads(results: &S3Results, f: impl Fn(&UploadResults) -> Cell) -> Cell {
+    results.uploads.as_ref().map_or((None, None), f)
+}
+
+/// Why the concurrent uploads' figures are not the whole story, if they are not.
+fn uploads_flag(uploads: &UploadResults) -> Option<String> {
+    match (uploads.stopped, uploads.failed) {
+        (Some(Stopped::TimedOut(_)), _) => Some("timed out".to_owned()),
+        (Some(Stopped::RssCap { .. }), _) => Some("hit RSS cap".to_owned()),
+        (None, 0) => None,
+        (None, _) => Some("failed".to_owned()),
     }
 }
 
@@ -385,6 +601,88 @@ mod tests {
         assert_eq!(number(42.37), "42.4");
         assert_eq!(number(0.7812), "0.78");
         assert_eq!(number(3.0), "3");
+    }
+
+    #[test]
+    fn flags_go_next_to_or_instead_of_values() {
+        let row = Row::flagged(
+            "m",
+            (Some(239.0), Some("invalid".to_owned())),
+            (None, Some("timed out".to_owned())),
+            Better::Higher,
+            "",
+        );
+        let cells = row.cells();
+        assert_eq!(cells[1], "239 (invalid)");
+        assert_eq!(cells[2], "timed out");
+        assert_eq!(cells[3], "-");
+        // An invalid run keeps its ratio; a value cut short by a cap does not.
+        let invalid = Row::flagged(
+            "m",
+            (Some(300.0), None),
+            (Some(100.0), Some(INVALID.to_owned())),
+            Better::Higher,
+            "",
+        );
+        assert_eq!(invalid.ratio(), Some(3.0));
+        let capped = Row::flagged(
+            "m",
+            (Some(60.0), None),
+            (Some(8225.0), Some("hit RSS cap".to_owned())),
+            Better::Lower,
+            "",
+        );
+        assert_eq!(capped.ratio(), None);
+        assert_eq!(Row::new("m", None, None, Better::Lower, "").cells()[1], "-");
+    }
+
+    #[test]
+    fn repeats_give_the_median_rate_and_say_what_failed() {
+        let secs = |s: &[u64]| s.iter().map(|&s| Duration::from_secs(s)).collect();
+        let all = Repeats {
+            times: secs(&[1, 4, 2]),
+            failed: 0,
+        };
+        assert_eq!(repeats_cell(&all, 64 * MIB), (Some(32.0), None));
+        let some = Repeats {
+            times: secs(&[2]),
+            failed: 2,
+        };
+        assert_eq!(
+            repeats_cell(&some, 64 * MIB),
+            (Some(32.0), Some("2 of 3 failed".to_owned()))
+        );
+        let none = Repeats {
+            times: vec![],
+            failed: 5,
+        };
+        assert_eq!(
+            repeats_cell(&none, 64 * MIB),
+            (None, Some("failed".to_owned()))
+        );
+    }
+
+    #[test]
+    fn uploads_that_did_not_all_finish_are_flagged() {
+        let uploads = |failed, stopped| UploadResults {
+            peak_rss_kib: 1024,
+            elapsed: Duration::from_secs(1),
+            bytes_acknowledged: 0,
+            failed,
+            stopped,
+        };
+        assert_eq!(uploads_flag(&uploads(0, None)), None);
+        assert_eq!(uploads_flag(&uploads(2, None)).as_deref(), Some("failed"));
+        let timed_out = Some(Stopped::TimedOut(Duration::from_secs(300)));
+        assert_eq!(
+            uploads_flag(&uploads(8, timed_out)).as_deref(),
+            Some("timed out")
+        );
+        let capped = Some(Stopped::RssCap { mib: 8192 });
+        assert_eq!(
+            uploads_flag(&uploads(8, capped)).as_deref(),
+            Some("hit RSS cap")
+        );
     }
 
     #[test]

@@ -8,11 +8,11 @@ use std::net::SocketAddr;
 
 use anyhow::{Context, bail};
 use bytes::Bytes;
-use http::{HeaderMap, HeaderValue, Method, Request, StatusCode};
+use http::{HeaderMap, HeaderValue, Method, Request, StatusCode, Uri};
 use http_body_util::{BodyExt, Full};
 use hyper::client::conn::http1::SendRequest;
 use hyper_util::rt::TokioIo;
-use nimbus_auth::{RequestParts, SigningParams, sign_headers};
+use nimbus_auth::{RequestParts, SigningParams, presign_query, sign_headers};
 
 /// Nimbus always knows `test`/`test`; moto accepts any key.
 const ACCESS_KEY_ID: &str = "test";
@@ -24,21 +24,30 @@ pub const SECRET_VALUE: &str = "nimbus-bench-secret-value";
 pub const PARAMETER_NAME: &str = "/nimbus-bench/parameter";
 pub const PARAMETER_VALUE: &str = "nimbus-bench-parameter-value";
 
-/// A request with its signature, ready to be sent any number of times within 15 minutes.
+/// A request with its signature, ready to be sent any number of times while the signature
+/// is valid (15 minutes with headers, a presigned URL's own expiry otherwise).
 #[derive(Debug, Clone)]
 pub struct SignedRequest {
     /// What the request does, for error messages.
     pub label: &'static str,
-    headers: HeaderMap,
-    body: Bytes,
+    pub method: Method,
+    /// Path and query string, as sent (origin form: the `Host` header names the server).
+    pub uri: Uri,
+    pub headers: HeaderMap,
+    pub body: Bytes,
 }
 
 impl SignedRequest {
-    /// Every call here is a `POST /` (query protocol for STS, awsJson1.1 for the others).
     pub fn to_http(&self) -> Request<Full<Bytes>> {
-        let mut request = Request::new(Full::new(self.body.clone()));
-        *request.method_mut() = Method::POST;
-        *request.uri_mut() = http::Uri::from_static("/");
+        self.to_http_with(Full::new(self.body.clone()))
+    }
+
+    /// The request with another body: a streamed one, for large transfers, whose bytes
+    /// were not signed (`UNSIGNED-PAYLOAD`).
+    pub fn to_http_with<B>(&self, body: B) -> Request<B> {
+        let mut request = Request::new(body);
+        *request.method_mut() = self.method.clone();
+        *request.uri_mut() = self.uri.clone();
         *request.headers_mut() = self.headers.clone();
         request
     }
@@ -131,11 +140,6 @@ fn sign(
     body: Vec<u8>,
 ) -> anyhow::Result<SignedRequest> {
     let mut headers = HeaderMap::new();
-    // hyper's low-level client sends only the headers it is given, so Host goes in here.
-    headers.insert(
-        http::header::HOST,
-        HeaderValue::from_str(&addr.to_string())?,
-    );
     headers.insert(
         http::header::CONTENT_TYPE,
         HeaderValue::from_static(content_type),
@@ -143,33 +147,154 @@ fn sign(
     if let Some(target) = target {
         headers.insert("x-amz-target", HeaderValue::from_str(target)?);
     }
+    sign_with_headers(
+        addr,
+        ToSign {
+            label,
+            service: signing_name,
+            method: Method::POST,
+            path: "/",
+            query: "",
+            headers,
+            body: body.into(),
+            content_sha256: ContentSha256::Absent,
+        },
+    )
+}
+
+/// What `x-amz-content-sha256` says in a header-signed request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ContentSha256 {
+    /// No such header, as SDKs send to JSON and query services (the body's hash is still
+    /// part of the signature).
+    Absent,
+    /// The body's SHA-256 in hex, as boto3 sends to S3 over plain HTTP.
+    OfBody,
+    /// `UNSIGNED-PAYLOAD`: the body is not signed, so it may be streamed later.
+    Unsigned,
+}
+
+/// A request before its `Authorization` header.
+pub struct ToSign<'a> {
+    /// What the request does, for error messages.
+    pub label: &'static str,
+    /// The signing name: `s3`, `sts`, ...
+    pub service: &'a str,
+    pub method: Method,
+    pub path: &'a str,
+    /// Already encoded, without the `?`.
+    pub query: &'a str,
+    /// Every one is signed; `Host` is added.
+    pub headers: HeaderMap,
+    /// The bytes sent with the request; with [`ContentSha256::Unsigned`], usually empty and
+    /// replaced by a streamed body (see [`SignedRequest::to_http_with`]).
+    pub body: Bytes,
+    pub content_sha256: ContentSha256,
+}
+
+/// Signs a request with an `Authorization` header over all its headers plus `Host` (added
+/// here: hyper's low-level client sends only the headers it is given).
+pub fn sign_with_headers(addr: SocketAddr, request: ToSign) -> anyhow::Result<SignedRequest> {
+    let ToSign {
+        label,
+        service,
+        method,
+        path,
+        query,
+        mut headers,
+        body,
+        content_sha256,
+    } = request;
+    headers.insert(
+        http::header::HOST,
+        HeaderValue::from_str(&addr.to_string())?,
+    );
+    if content_sha256 == ContentSha256::Unsigned {
+        headers.insert(
+            "x-amz-content-sha256",
+            HeaderValue::from_static("UNSIGNED-PAYLOAD"),
+        );
+    }
     let parts = RequestParts {
-        method: "POST",
-        path: "/",
+        method: method.as_str(),
+        path,
+        query,
+        headers: &headers,
+    };
+    // With the header already set (unsigned), sign_headers signs its value as is.
+    let add_content_sha256 = content_sha256 != ContentSha256::Absent;
+    let added = sign_headers(&parts, &body, &signing_params(service), add_content_sha256)
+        .with_context(|| format!("signing {label}"))?;
+    headers.extend(added);
+    Ok(SignedRequest {
+        label,
+        method,
+        uri: origin_form(path, query)?,
+        headers,
+        body,
+    })
+}
+
+/// A presigned URL's request (S3's way: only `Host` is signed, `UNSIGNED-PAYLOAD`), valid
+/// for `expires_secs`.
+pub fn presign(
+    label: &'static str,
+    addr: SocketAddr,
+    method: Method,
+    path: &str,
+    expires_secs: u64,
+) -> anyhow::Result<SignedRequest> {
+    let mut headers = HeaderMap::new();
+    headers.insert(
+        http::header::HOST,
+        HeaderValue::from_str(&addr.to_string())?,
+    );
+    let parts = RequestParts {
+        method: method.as_str(),
+        path,
         query: "",
         headers: &headers,
     };
-    let params = SigningParams {
+    let query = presign_query(&parts, &signing_params("s3"), expires_secs);
+    Ok(SignedRequest {
+        label,
+        method,
+        uri: origin_form(path, &query)?,
+        headers,
+        body: Bytes::new(),
+    })
+}
+
+fn signing_params(service: &str) -> SigningParams<'_> {
+    SigningParams {
         access_key_id: ACCESS_KEY_ID,
         secret_access_key: SECRET_ACCESS_KEY,
         session_token: None,
         region: REGION,
-        service: signing_name,
+        service,
         time: time::OffsetDateTime::now_utc(),
-        double_encode_path: true,
+        // S3 signs the path as sent; every other service encodes it twice.
+        double_encode_path: service != "s3",
+    }
+}
+
+fn origin_form(path: &str, query: &str) -> anyhow::Result<Uri> {
+    let text = if query.is_empty() {
+        path.to_owned()
+    } else {
+        format!("{path}?{query}")
     };
-    let added =
-        sign_headers(&parts, &body, &params, false).with_context(|| format!("signing {label}"))?;
-    headers.extend(added);
-    Ok(SignedRequest {
-        label,
-        headers,
-        body: body.into(),
-    })
+    text.parse()
+        .with_context(|| format!("{text:?} is not a request target"))
 }
 
 /// Opens one keep-alive HTTP/1.1 connection; its driver runs as a task of its own.
-pub async fn connect(addr: SocketAddr) -> anyhow::Result<SendRequest<Full<Bytes>>> {
+pub async fn connect<B>(addr: SocketAddr) -> anyhow::Result<SendRequest<B>>
+where
+    B: hyper::body::Body + Send + 'static,
+    B::Data: Send,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
     let stream = tokio::net::TcpStream::connect(addr).await?;
     // Requests are small and sent one at a time per connection: Nagle would only add delay.
     stream.set_nodelay(true)?;

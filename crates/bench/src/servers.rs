@@ -40,14 +40,25 @@ pub struct ServerSpec {
 }
 
 impl ServerSpec {
-    fn command(&self, addr: SocketAddr) -> Command {
+    fn command(&self, addr: SocketAddr, data_dir: Option<&Path>) -> Command {
         let mut command = Command::new(&self.binary);
-        match self.kind {
-            // --ephemeral: a fresh temporary data directory, as a test run would use.
-            ServerKind::Nimbus => {
+        match (self.kind, data_dir) {
+            // --ephemeral: a fresh temporary data directory, as a test run would use. It
+            // skips fsyncs (its files die with the process), so durable writes need a dir.
+            (ServerKind::Nimbus, None) => {
                 command.args(["serve", "--ephemeral", "--bind", &addr.to_string()])
             }
-            ServerKind::Moto => {
+            // S3 streams request bodies past --max-body-mib (256 MiB by default, a limit for
+            // the other services' buffered bodies), so the 1 GiB uploads need no larger one.
+            (ServerKind::Nimbus, Some(dir)) => command.args([
+                "serve",
+                "--data-dir",
+                &dir.display().to_string(),
+                "--bind",
+                &addr.to_string(),
+            ]),
+            // moto keeps its state in memory: it has no data directory.
+            (ServerKind::Moto, _) => {
                 command.args(["-H", &addr.ip().to_string(), "-p", &addr.port().to_string()])
             }
         };
@@ -63,9 +74,17 @@ impl ServerSpec {
     /// Starts the server and polls it with a signed `sts:GetCallerIdentity` until it
     /// answers 200. The ready time runs from just before the spawn to that answer.
     pub async fn start(&self) -> anyhow::Result<(RunningServer, Duration)> {
+        self.start_in(None).await
+    }
+
+    /// [`ServerSpec::start`], with Nimbus's state durable in `data_dir` if given.
+    pub async fn start_in(
+        &self,
+        data_dir: Option<&Path>,
+    ) -> anyhow::Result<(RunningServer, Duration)> {
         let addr = free_local_addr()?;
         let probe = requests::get_caller_identity(addr)?;
-        let mut command = self.command(addr);
+        let mut command = self.command(addr, data_dir);
         let started = Instant::now();
         let child = command
             .spawn()
