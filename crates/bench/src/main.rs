@@ -365,10 +365,7 @@ async fn measure_s3_in(
         Ok((server, _)) => server,
         Err(error) => {
             let why = format!("starting for the S3 suite: {error:#}");
-            eprintln!("{name}: {why}");
-            results
-                .load_failures
-                .extend(S3_OPERATIONS.map(|op| (op, why.clone())));
+            s3_loads_not_run(name, &why, results);
             results.s3 = Some(s3::S3Results::not_run(why));
             return Ok(());
         }
@@ -384,10 +381,7 @@ async fn measure_s3_in(
         }
         Err(error) => {
             let why = format!("setting up the 4 KiB object: {error:#}");
-            eprintln!("{name}: {why}");
-            results
-                .load_failures
-                .extend(S3_OPERATIONS.map(|op| (op, why.clone())));
+            s3_loads_not_run(name, &why, results);
         }
     }
     // None if the server is gone; the phases below then fail and say so.
@@ -396,6 +390,14 @@ async fn measure_s3_in(
     large.rss_after_small_loads_kib = rss_after_small_loads_kib;
     results.s3 = Some(large);
     server.stop()
+}
+
+/// Records that the S3 loads could not run, and why.
+fn s3_loads_not_run(name: &str, why: &str, results: &mut ServerResults) {
+    eprintln!("{name}: {why}");
+    results
+        .load_failures
+        .extend(S3_OPERATIONS.map(|op| (op, why.to_owned())));
 }
 
 /// [`run_load`] for the S3 suite, where a failure (the server died) is recorded, not fatal.

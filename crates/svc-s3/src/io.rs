@@ -45,9 +45,6 @@ pub struct WrittenBlob {
     pub size: u64,
     /// MD5 of the plaintext.
     pub md5: [u8; 16],
-    /// Random: the ETag of SSE-C and SSE-KMS objects, which AWS does not derive from the
-    /// plaintext either (and which must reveal nothing about it).
-    pub opaque_etag: [u8; 16],
     /// Raw checksum of the plaintext, in [`WriteSpec::checksum`]'s algorithm.
     pub checksum: Option<Vec<u8>>,
     /// The segment's salt, when encrypted.
@@ -160,85 +157,94 @@ struct Stored {
     salt: Option<[u8; SALT_LEN]>,
 }
 
-/// A new blob being written by two blocking threads fed the same chunks: one hashes the
+/// Starts writing a new blob on two blocking threads fed the same chunks: one hashes the
 /// plaintext (MD5 for the ETag, the additional checksum), the other encrypts and writes it.
 /// MD5 (~400 MB/s on one core) is the slowest step of a large PUT; this way the encryption,
 /// the writes and most of the fsync (the blob writer syncs as it goes) hide behind it.
 /// Each channel holds a few chunks, so memory per transfer stays small whatever the size.
-struct Pipeline {
-    hash_tx: mpsc::Sender<Msg>,
-    store_tx: mpsc::Sender<Msg>,
-    hasher: tokio::task::JoinHandle<S3Result<Digests>>,
-    storer: tokio::task::JoinHandle<S3Result<Stored>>,
+fn start_writing(store: &Store, spec: &WriteSpec) -> (Feed, Workers) {
+    let (hash_tx, mut hash_rx) = mpsc::channel::<Msg>(CHANNEL_DEPTH);
+    let (store_tx, mut store_rx) = mpsc::channel::<Msg>(CHANNEL_DEPTH);
+    let algorithm = spec.checksum;
+    let hasher = tokio::task::spawn_blocking(move || {
+        let mut md5 = Md5::new();
+        let mut checksum = algorithm.map(Hasher::new);
+        while let Some(msg) = hash_rx.blocking_recv() {
+            match msg {
+                Msg::Data(chunk) => {
+                    md5.update(&chunk);
+                    if let Some(h) = &mut checksum {
+                        h.update(&chunk);
+                    }
+                }
+                Msg::Done => {
+                    return Ok(Digests {
+                        md5: md5.finalize().into(),
+                        checksum: checksum.map(Hasher::finish),
+                    });
+                }
+            }
+        }
+        Err(body_ended_early())
+    });
+    let (store, base) = (store.clone(), spec.base);
+    let storer = tokio::task::spawn_blocking(move || {
+        let mut sink = BlobSink::new(&store, base)?;
+        while let Some(msg) = store_rx.blocking_recv() {
+            match msg {
+                Msg::Data(chunk) => sink.write(&chunk)?,
+                Msg::Done => return sink.finish(),
+            }
+        }
+        // The body failed: dropping the sink discards the partial file.
+        Err(body_ended_early())
+    });
+    (Feed { hash_tx, store_tx }, Workers { hasher, storer })
 }
 
-impl Pipeline {
-    fn start(store: &Store, spec: &WriteSpec) -> Pipeline {
-        let (hash_tx, mut hash_rx) = mpsc::channel::<Msg>(CHANNEL_DEPTH);
-        let (store_tx, mut store_rx) = mpsc::channel::<Msg>(CHANNEL_DEPTH);
-        let algorithm = spec.checksum;
-        let hasher = tokio::task::spawn_blocking(move || {
-            let mut md5 = Md5::new();
-            let mut checksum = algorithm.map(Hasher::new);
-            while let Some(msg) = hash_rx.blocking_recv() {
-                match msg {
-                    Msg::Data(chunk) => {
-                        md5.update(&chunk);
-                        if let Some(h) = &mut checksum {
-                            h.update(&chunk);
-                        }
-                    }
-                    Msg::Done => {
-                        return Ok(Digests {
-                            md5: md5.finalize().into(),
-                            checksum: checksum.map(Hasher::finish),
-                        });
-                    }
-                }
-            }
-            Err(body_ended_early())
-        });
-        let (store, base) = (store.clone(), spec.base);
-        let storer = tokio::task::spawn_blocking(move || {
-            let mut sink = BlobSink::new(&store, base)?;
-            while let Some(msg) = store_rx.blocking_recv() {
-                match msg {
-                    Msg::Data(chunk) => sink.write(&chunk)?,
-                    Msg::Done => return sink.finish(),
-                }
-            }
-            // The body failed: dropping the sink discards the partial file.
-            Err(body_ended_early())
-        });
-        Pipeline {
-            hash_tx,
-            store_tx,
-            hasher,
-            storer,
-        }
-    }
+/// The sending end of [`start_writing`]. Dropped without [`Feed::done`], the blob is
+/// discarded.
+struct Feed {
+    hash_tx: mpsc::Sender<Msg>,
+    store_tx: mpsc::Sender<Msg>,
+}
 
+impl Feed {
     /// Hands a chunk to both threads; false if one of them has stopped (its error is what
-    /// `finish` reports).
+    /// [`Workers::join`] reports).
     async fn push(&self, chunk: Bytes) -> bool {
         self.hash_tx.send(Msg::Data(chunk.clone())).await.is_ok()
             && self.store_tx.send(Msg::Data(chunk)).await.is_ok()
     }
 
-    /// [`Pipeline::push`] from a blocking thread.
+    /// [`Feed::push`] from a blocking thread.
     fn blocking_push(&self, chunk: Bytes) -> bool {
         self.hash_tx.blocking_send(Msg::Data(chunk.clone())).is_ok()
             && self.store_tx.blocking_send(Msg::Data(chunk)).is_ok()
     }
 
-    /// Waits for both threads. With `complete`, the body is whole: the blob is made durable;
-    /// without, it is discarded.
-    async fn finish(self, complete: bool) -> S3Result<WrittenBlob> {
-        if complete {
-            let _ = self.hash_tx.send(Msg::Done).await;
-            let _ = self.store_tx.send(Msg::Done).await;
-        }
-        drop((self.hash_tx, self.store_tx));
+    /// The body is whole: the blob is to be made durable.
+    async fn done(self) {
+        let _ = self.hash_tx.send(Msg::Done).await;
+        let _ = self.store_tx.send(Msg::Done).await;
+    }
+
+    /// [`Feed::done`] from a blocking thread.
+    fn blocking_done(self) {
+        let _ = self.hash_tx.blocking_send(Msg::Done);
+        let _ = self.store_tx.blocking_send(Msg::Done);
+    }
+}
+
+/// The two threads of [`start_writing`].
+struct Workers {
+    hasher: tokio::task::JoinHandle<S3Result<Digests>>,
+    storer: tokio::task::JoinHandle<S3Result<Stored>>,
+}
+
+impl Workers {
+    /// Waits for both threads (their [`Feed`] must be done or dropped).
+    async fn join(self) -> S3Result<WrittenBlob> {
         let stored = self
             .storer
             .await
@@ -252,7 +258,6 @@ impl Pipeline {
             id: stored.id,
             size: stored.size,
             md5: digests.md5,
-            opaque_etag: random_bytes::<16>(),
             checksum: digests.checksum,
             salt: stored.salt,
         })
@@ -287,11 +292,7 @@ impl BlobSink {
     fn write(&mut self, plain: &[u8]) -> S3Result<()> {
         self.size += plain.len() as u64;
         let writer = &mut self.writer;
-        let mut out = |bytes: &[u8]| -> S3Result<()> {
-            writer
-                .write_all(bytes)
-                .map_err(|e| internal("writing blob", e))
-        };
+        let mut out = |bytes: &[u8]| write_stored(writer, bytes);
         match &mut self.sealer {
             Some(sealer) => sealer.push(plain, &mut out),
             None => out(plain),
@@ -301,11 +302,7 @@ impl BlobSink {
     fn finish(mut self) -> S3Result<Stored> {
         if let Some(sealer) = self.sealer.take() {
             let writer = &mut self.writer;
-            sealer.finish(&mut |bytes: &[u8]| -> S3Result<()> {
-                writer
-                    .write_all(bytes)
-                    .map_err(|e| internal("writing blob", e))
-            })?;
+            sealer.finish(&mut |bytes: &[u8]| write_stored(writer, bytes))?;
         }
         let id = self.writer.finish().map_err(store_error)?;
         Ok(Stored {
@@ -316,6 +313,12 @@ impl BlobSink {
     }
 }
 
+fn write_stored(writer: &mut BlobWriter, bytes: &[u8]) -> S3Result<()> {
+    writer
+        .write_all(bytes)
+        .map_err(|e| internal("writing blob", e))
+}
+
 /// Streams `body` into a new blob as `spec` says, hashing on the way.
 pub async fn write_body(
     store: &Store,
@@ -323,14 +326,14 @@ pub async fn write_body(
     declared_len: Option<u64>,
     spec: WriteSpec,
 ) -> S3Result<WrittenBlob> {
-    let pipeline = Pipeline::start(store, &spec);
+    let (feed, workers) = start_writing(store, &spec);
     let mut received: u64 = 0;
-    let feed: S3Result<bool> = async {
+    let fed: S3Result<bool> = async {
         if let Some(mut body) = body {
             while let Some(chunk) = body.next().await {
                 let chunk = chunk.map_err(body_error)?;
                 received += chunk.len() as u64;
-                if !pipeline.push(chunk).await {
+                if !feed.push(chunk).await {
                     // A thread failed; its error is reported below.
                     return Ok(false);
                 }
@@ -344,8 +347,14 @@ pub async fn write_body(
         Ok(true)
     }
     .await;
-    let written = pipeline.finish(matches!(feed, Ok(true))).await;
-    feed?;
+    if matches!(fed, Ok(true)) {
+        feed.done().await;
+    } else {
+        // Closing the channels tells the threads to discard the blob.
+        drop(feed);
+    }
+    let written = workers.join().await;
+    fed?;
     written
 }
 
@@ -454,29 +463,27 @@ pub async fn transcode(
     len: u64,
     spec: WriteSpec,
 ) -> S3Result<WrittenBlob> {
-    let pipeline = std::sync::Arc::new(Pipeline::start(store, &spec));
-    let feeder = pipeline.clone();
+    let (feed, workers) = start_writing(store, &spec);
     let read = tokio::task::spawn_blocking(move || {
-        read_plain(&mut file, layout.as_ref(), start, len, |piece| {
-            if feeder.blocking_push(Bytes::from(piece)) {
+        let read = read_plain(&mut file, layout.as_ref(), start, len, |piece| {
+            if feed.blocking_push(Bytes::from(piece)) {
                 Ok(())
             } else {
                 Err(ReadError::Closed)
             }
-        })
+        });
+        if read.is_ok() {
+            feed.blocking_done();
+        }
+        read
     })
     .await
     .map_err(|e| internal("blob copy task", e))?;
-    let pipeline = std::sync::Arc::into_inner(pipeline)
-        .ok_or_else(|| internal("copying", "the reader still holds the pipeline"))?;
+    let written = workers.join().await;
     match read {
-        Ok(()) => pipeline.finish(true).await,
-        // A pipeline thread stopped: its own error is the one to report.
-        Err(ReadError::Closed) => pipeline.finish(false).await,
-        Err(ReadError::Failed(e)) => {
-            let _ = pipeline.finish(false).await;
-            Err(internal("reading the copy source", e))
-        }
+        Err(ReadError::Failed(e)) => Err(internal("reading the copy source", e)),
+        // Closed: a writing thread stopped, and its own error is the one `written` holds.
+        Ok(()) | Err(ReadError::Closed) => written,
     }
 }
 
@@ -540,9 +547,14 @@ const READ_INLINE_MAX: u64 = 256 * 1024;
 impl BlobStream {
     pub fn new(mut file: std::fs::File, layout: Option<Layout>, start: u64, len: u64) -> BlobStream {
         if len <= READ_INLINE_MAX {
-            let mut body = Vec::with_capacity(usize::try_from(len).unwrap_or(0));
+            // A small body is usually one piece; later pieces, if any, are appended to it.
+            let mut body: Vec<u8> = Vec::new();
             let result = read_plain(&mut file, layout.as_ref(), start, len, |piece| {
-                body.extend_from_slice(&piece);
+                if body.is_empty() {
+                    body = piece;
+                } else {
+                    body.extend_from_slice(&piece);
+                }
                 Ok(())
             });
             let read = match result {

@@ -1082,13 +1082,12 @@ pub(super) fn check_content_md5(given: Option<&str>, written: &io::WrittenBlob) 
     }
 }
 
-/// The ETag of a single-part body: the plaintext's MD5 for SSE-S3 (as AWS), something else for
-/// SSE-C and SSE-KMS (AWS's is not the MD5 of the data; ours is the MD5 of the stored bytes,
-/// so it reveals nothing about the plaintext).
+/// The ETag of a single-part body: the plaintext's MD5 for SSE-S3 (as AWS), random for SSE-C
+/// and SSE-KMS (AWS's is not the MD5 of the data either, and must reveal nothing about it).
 pub(super) fn etag_for(sse: &Sse, written: &io::WrittenBlob) -> String {
     match sse {
         Sse::S3 => written.md5_hex(),
-        Sse::Kms { .. } | Sse::Customer { .. } => hex::encode(written.opaque_etag),
+        Sse::Kms { .. } | Sse::Customer { .. } => hex::encode(crate::crypto::random_bytes::<16>()),
     }
 }
 
