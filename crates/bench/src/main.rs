@@ -116,16 +116,23 @@ enum Suite {
     Core,
     /// S3: 4 KiB GET (presigned) and PUT under load, large PUT/GET, concurrent uploads.
     S3,
+    /// S3's 4 KiB GET and PUT under load only: the quick loop while tuning the small path.
+    S3Small,
     All,
 }
 
 impl Suite {
     fn core(self) -> bool {
-        self != Suite::S3
+        self == Suite::Core || self == Suite::All
     }
 
     fn s3(self) -> bool {
         self != Suite::Core
+    }
+
+    /// Large transfers and concurrent uploads, which take most of the S3 suite's time.
+    fn s3_large(self) -> bool {
+        self == Suite::S3 || self == Suite::All
     }
 }
 
@@ -386,6 +393,9 @@ async fn measure_s3_in(
     }
     // None if the server is gone; the phases below then fail and say so.
     let rss_after_small_loads_kib = procfs::rss_kib(&procfs::process_tree(server.pid())).ok();
+    if !plan.suite.s3_large() {
+        return server.stop();
+    }
     let mut large = s3::measure_large(addr, server.pid(), plan.s3, scratch, name).await;
     large.rss_after_small_loads_kib = rss_after_small_loads_kib;
     results.s3 = Some(large);

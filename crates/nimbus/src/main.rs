@@ -14,6 +14,11 @@ use nimbus_store::Store;
 
 use cli::{Cli, Command, ServeArgs};
 
+/// Requests allocate and free many small buffers across threads; glibc's malloc spent about a
+/// fifth of a small S3 GET's CPU in that (perf, BENCHMARKS.md), mimalloc a fraction of it.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command {

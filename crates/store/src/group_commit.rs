@@ -24,6 +24,9 @@ use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 
 use rusqlite::Connection;
 
+use std::sync::Arc;
+
+use crate::cache::RecordCache;
 use crate::error::{Result, StoreError};
 use crate::records::Txn;
 
@@ -36,6 +39,9 @@ pub(crate) struct GroupWriter {
     id: usize,
     /// Batches committed so far (each one fsync in durable mode).
     commits: std::sync::atomic::AtomicU64,
+    /// Emptied after every commit (or abandon) of a batch that wrote a cached kind, before any
+    /// writer of the batch returns.
+    cache: Arc<RecordCache>,
 }
 
 struct State {
@@ -48,6 +54,8 @@ struct State {
     finished_through: u64,
     /// The batch whose commit failed most recently, and why.
     failed: Option<(u64, String)>,
+    /// A writer of the open batch wrote a cached kind.
+    touched_cache: bool,
 }
 
 thread_local! {
@@ -79,13 +87,21 @@ impl Drop for ReentrancyMark {
 }
 
 impl GroupWriter {
-    pub(crate) fn new(conn: Connection, id: usize) -> GroupWriter {
+    pub(crate) fn new(conn: Connection, id: usize, cache: Arc<RecordCache>) -> GroupWriter {
         GroupWriter {
-            state: Mutex::new(State { conn, open: false, batch: 1, finished_through: 0, failed: None }),
+            state: Mutex::new(State {
+                conn,
+                open: false,
+                batch: 1,
+                finished_through: 0,
+                failed: None,
+                touched_cache: false,
+            }),
             committed: Condvar::new(),
             wanting: AtomicUsize::new(0),
             id,
             commits: std::sync::atomic::AtomicU64::new(0),
+            cache,
         }
     }
 
@@ -109,8 +125,9 @@ impl GroupWriter {
         let outcome = {
             let conn = &state.conn;
             conn.execute_batch("SAVEPOINT nimbus_write").map_err(StoreError::from)?;
-            let mut txn = Txn { conn };
+            let mut txn = Txn::new(conn);
             let outcome = catch_unwind(AssertUnwindSafe(|| f(&mut txn)));
+            let wrote_cached = txn.wrote_cached.get();
             let undo = !matches!(outcome, Ok(Ok(_)));
             let end = if undo {
                 "ROLLBACK TO nimbus_write; RELEASE nimbus_write"
@@ -122,10 +139,11 @@ impl GroupWriter {
                 // Writers already waiting on it see the failure.
                 let message = format!("could not close a write savepoint: {e}");
                 let batch = state.batch;
-                Self::abandon(&mut state, batch, message.clone());
+                self.abandon(&mut state, batch, message.clone());
                 self.committed.notify_all();
                 return Err(StoreError::Commit(message).into());
             }
+            state.touched_cache |= wrote_cached;
             outcome
         };
         let my_batch = state.batch;
@@ -137,11 +155,12 @@ impl GroupWriter {
             match commit {
                 Ok(()) => {
                     self.commits.fetch_add(1, Ordering::Relaxed);
+                    self.settle_cache(&mut state);
                     state.open = false;
                     state.finished_through = my_batch;
                     state.batch += 1;
                 }
-                Err(e) => Self::abandon(&mut state, my_batch, format!("commit failed: {e}")),
+                Err(e) => self.abandon(&mut state, my_batch, format!("commit failed: {e}")),
             }
             self.committed.notify_all();
         } else if succeeded {
@@ -173,9 +192,19 @@ impl GroupWriter {
         self.commits.load(Ordering::Relaxed)
     }
 
+    /// Empties the read cache if the batch just ended wrote a cached kind.
+    fn settle_cache(&self, state: &mut State) {
+        if std::mem::take(&mut state.touched_cache) {
+            self.cache.clear();
+        }
+    }
+
     /// Rolls the open batch back and marks it finished with an error.
-    fn abandon(state: &mut State, batch: u64, message: String) {
+    fn abandon(&self, state: &mut State, batch: u64, message: String) {
         let _ = state.conn.execute_batch("ROLLBACK");
+        // Nothing of the batch landed, so the cache is still right; this only resets the flag
+        // for the next batch (an extra clear costs a refill, never correctness).
+        self.settle_cache(state);
         state.open = false;
         state.failed = Some((batch, message));
         state.finished_through = batch;
@@ -185,15 +214,13 @@ impl GroupWriter {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Arc;
-
     use super::*;
 
     fn writer() -> (tempfile::TempDir, Arc<GroupWriter>) {
         let dir = tempfile::tempdir().unwrap();
         let conn = Connection::open(dir.path().join("t.sqlite3")).unwrap();
         conn.execute_batch("PRAGMA journal_mode=WAL; CREATE TABLE t (k INTEGER PRIMARY KEY, v TEXT);").unwrap();
-        (dir, Arc::new(GroupWriter::new(conn, 1)))
+        (dir, Arc::new(GroupWriter::new(conn, 1, Arc::default())))
     }
 
     fn count(w: &GroupWriter) -> i64 {

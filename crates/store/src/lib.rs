@@ -19,6 +19,7 @@
 //! the writer, so a read never waits for another request's fsync.
 
 mod blob;
+mod cache;
 mod dir_lock;
 mod durable_fs;
 mod error;
@@ -37,6 +38,7 @@ pub use blob::{BlobId, BlobStore, BlobWriter};
 pub use error::{Result, StoreError};
 pub use records::{Record, Txn};
 
+use cache::RecordCache;
 use dir_lock::DirLock;
 use group_commit::GroupWriter;
 use sealing::SealingKey;
@@ -59,6 +61,8 @@ struct Inner {
     dir: PathBuf,
     database_path: PathBuf,
     writer: GroupWriter,
+    /// Shared with `writer`, which empties it after commits that wrote cached kinds.
+    cache: Arc<RecordCache>,
     idle_readers: Mutex<Vec<Connection>>,
     sealing_key: SealingKey,
     blobs: BlobStore,
@@ -104,11 +108,13 @@ impl Store {
         let first_reader = schema::open_reader(&database_path)?;
         static NEXT_WRITER_ID: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(1);
         let writer_id = NEXT_WRITER_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let cache = Arc::new(RecordCache::default());
         Ok(Store {
             inner: Arc::new(Inner {
                 dir,
                 database_path,
-                writer: GroupWriter::new(writer, writer_id),
+                writer: GroupWriter::new(writer, writer_id, cache.clone()),
+                cache,
                 idle_readers: Mutex::new(vec![first_reader]),
                 sealing_key,
                 blobs,
@@ -126,26 +132,48 @@ impl Store {
     // ---- versioned records ----
 
     pub fn get<R: Record>(&self, scope: &str, key: &str) -> Result<Option<R>> {
-        self.with_reader(|conn| records::get(conn, scope, key))
+        if !R::CACHED {
+            return self.with_reader(|conn| records::get(conn, scope, key));
+        }
+        let cache_key = cache::cache_key(R::KIND, scope, key);
+        let stored = match self.inner.cache.lookup(&cache_key) {
+            Ok(hit) => hit,
+            Err(epoch) => {
+                let stored = self
+                    .with_reader(|conn| records::get_stored(conn, R::KIND, scope, key))?
+                    .map(|(version, body)| (version, Arc::from(body)));
+                self.inner.cache.fill(cache_key, epoch, stored.clone());
+                stored
+            }
+        };
+        stored
+            .map(|(version, body)| records::decode(key, version, &body))
+            .transpose()
     }
 
     /// Creates or replaces a record; durable when it returns.
     pub fn put<R: Record>(&self, scope: &str, key: &str, record: &R) -> Result<()> {
         // Serialize before taking the writer so other writers do not wait on it.
         let body = records::encode(record)?;
-        self.transaction(|t| records::put(t.conn, R::KIND, R::VERSION, scope, key, &body))
+        self.transaction(|t| {
+            t.note_write::<R>();
+            records::put(t.conn, R::KIND, R::VERSION, scope, key, &body)
+        })
     }
 
     /// Creates a record only if the key is free (no read-check-write race); returns whether it
     /// was stored.
     pub fn insert<R: Record>(&self, scope: &str, key: &str, record: &R) -> Result<bool> {
         let body = records::encode(record)?;
-        self.transaction(|t| records::insert(t.conn, R::KIND, R::VERSION, scope, key, &body))
+        self.transaction(|t| {
+            t.note_write::<R>();
+            records::insert(t.conn, R::KIND, R::VERSION, scope, key, &body)
+        })
     }
 
     /// Deletes a record; returns whether it existed.
     pub fn delete<R: Record>(&self, scope: &str, key: &str) -> Result<bool> {
-        self.transaction(|t| records::delete(t.conn, R::KIND, scope, key))
+        self.transaction(|t| t.delete::<R>(scope, key))
     }
 
     /// Records of kind R in `scope` whose key starts with `prefix`, in key (byte) order, strictly
@@ -222,7 +250,10 @@ impl Store {
     /// Deletes every record, setting and blob (POST /_nimbus/reset). Keeps the master key and
     /// the directory lock. Blob writes in flight are not interrupted.
     pub fn reset(&self) -> Result<()> {
-        self.transaction(|t| records::delete_all(t.conn))?;
+        self.transaction(|t| {
+            t.wrote_cached.set(true);
+            records::delete_all(t.conn)
+        })?;
         // Metadata first: if deleting blobs fails halfway, no record points at a missing blob.
         self.inner.blobs.delete_all()
     }

@@ -16,6 +16,11 @@ pub trait Record: serde::Serialize + serde::de::DeserializeOwned {
     const KIND: &'static str;
     const VERSION: u32;
 
+    /// Reads through [`Store::get`](crate::Store::get) are served from an in-memory cache
+    /// (see `cache.rs`). For kinds read on most requests and written rarely: every commit that
+    /// writes a cached kind empties the whole cache.
+    const CACHED: bool = false;
+
     /// Upgrades `value`, stored at `from_version` (always older than `VERSION`), to the current
     /// serialized form. Typically a `match from_version` that chains the steps.
     fn migrate(from_version: u32, value: serde_json::Value) -> Result<serde_json::Value> {
@@ -34,7 +39,7 @@ pub(crate) fn encode<R: Record>(record: &R) -> Result<Vec<u8>> {
     })
 }
 
-fn decode<R: Record>(key: &str, stored_version: i64, body: &[u8]) -> Result<R> {
+pub(crate) fn decode<R: Record>(key: &str, stored_version: i64, body: &[u8]) -> Result<R> {
     let serde_error = |source| StoreError::Serde {
         kind: R::KIND,
         source,
@@ -74,6 +79,16 @@ pub(crate) fn get<R: Record>(conn: &Connection, scope: &str, key: &str) -> Resul
             decode(key, row.get(0)?, body).map(Some)
         }
     }
+}
+
+/// The stored version and body of a record, undecoded (what the read cache keeps).
+pub(crate) fn get_stored(conn: &Connection, kind: &str, scope: &str, key: &str) -> Result<Option<(i64, Vec<u8>)>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT version, body FROM records WHERE kind = ?1 AND scope = ?2 AND key = ?3",
+    )?;
+    Ok(stmt
+        .query_row(params![kind, scope, key], |row| Ok((row.get(0)?, row.get(1)?)))
+        .optional()?)
 }
 
 pub(crate) fn put(
@@ -183,23 +198,39 @@ pub(crate) fn delete_all(conn: &Connection) -> Result<()> {
 /// Ok, and nothing does if it returns Err or panics.
 pub struct Txn<'a> {
     pub(crate) conn: &'a Connection,
+    /// Set by any write of a [`Record::CACHED`] kind: the commit then empties the read cache.
+    pub(crate) wrote_cached: std::cell::Cell<bool>,
 }
 
-impl Txn<'_> {
+impl<'a> Txn<'a> {
+    pub(crate) fn new(conn: &'a Connection) -> Txn<'a> {
+        Txn { conn, wrote_cached: std::cell::Cell::new(false) }
+    }
+
+    /// Notes a write of kind R, before it is made.
+    pub(crate) fn note_write<R: Record>(&self) {
+        if R::CACHED {
+            self.wrote_cached.set(true);
+        }
+    }
+
     pub fn get<R: Record>(&self, scope: &str, key: &str) -> Result<Option<R>> {
         get(self.conn, scope, key)
     }
 
     pub fn put<R: Record>(&self, scope: &str, key: &str, record: &R) -> Result<()> {
+        self.note_write::<R>();
         put(self.conn, R::KIND, R::VERSION, scope, key, &encode(record)?)
     }
 
     /// Stores the record only if the key is free; returns whether it was stored.
     pub fn insert<R: Record>(&self, scope: &str, key: &str, record: &R) -> Result<bool> {
+        self.note_write::<R>();
         insert(self.conn, R::KIND, R::VERSION, scope, key, &encode(record)?)
     }
 
     pub fn delete<R: Record>(&self, scope: &str, key: &str) -> Result<bool> {
+        self.note_write::<R>();
         delete(self.conn, R::KIND, scope, key)
     }
 

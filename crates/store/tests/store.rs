@@ -774,3 +774,65 @@ fn durable_blobs_larger_than_the_sync_interval_stream_whole() {
     assert_eq!(stored.len(), piece.len() * 20);
     assert!(stored.chunks(piece.len()).all(|chunk| chunk == piece.as_slice()));
 }
+
+/// A kind served from the read cache.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct Setting {
+    value: u32,
+}
+
+impl Record for Setting {
+    const KIND: &'static str = "test.cached-setting";
+    const VERSION: u32 = 1;
+    const CACHED: bool = true;
+}
+
+#[test]
+fn cached_kinds_see_every_acknowledged_write() {
+    let store = Store::open_ephemeral().unwrap();
+    // Absence is cached too; the insert after it must still be seen.
+    assert_eq!(store.get::<Setting>(SCOPE, "a").unwrap(), None);
+    assert!(store.insert(SCOPE, "a", &Setting { value: 1 }).unwrap());
+    assert_eq!(store.get::<Setting>(SCOPE, "a").unwrap(), Some(Setting { value: 1 }));
+    store.put(SCOPE, "a", &Setting { value: 2 }).unwrap();
+    assert_eq!(store.get::<Setting>(SCOPE, "a").unwrap(), Some(Setting { value: 2 }));
+    store
+        .transaction(|t| t.put(SCOPE, "a", &Setting { value: 3 }))
+        .unwrap();
+    assert_eq!(store.get::<Setting>(SCOPE, "a").unwrap(), Some(Setting { value: 3 }));
+    // A transaction that fails leaves the cached value as it was.
+    let failed: Result<(), StoreError> = store.transaction(|t| {
+        t.put(SCOPE, "a", &Setting { value: 4 })?;
+        Err(StoreError::Corrupt("deliberate".into()))
+    });
+    assert!(failed.is_err());
+    assert_eq!(store.get::<Setting>(SCOPE, "a").unwrap(), Some(Setting { value: 3 }));
+    assert!(store.delete::<Setting>(SCOPE, "a").unwrap());
+    assert_eq!(store.get::<Setting>(SCOPE, "a").unwrap(), None);
+    store.put(SCOPE, "b", &Setting { value: 5 }).unwrap();
+    assert_eq!(store.get::<Setting>(SCOPE, "b").unwrap(), Some(Setting { value: 5 }));
+    store.reset().unwrap();
+    assert_eq!(store.get::<Setting>(SCOPE, "b").unwrap(), None);
+}
+
+#[test]
+fn cached_reads_racing_writers_end_on_the_last_write() {
+    let store = Store::open_ephemeral().unwrap();
+    std::thread::scope(|s| {
+        for _ in 0..4 {
+            s.spawn(|| {
+                for _ in 0..500 {
+                    let _ = store.get::<Setting>(SCOPE, "k").unwrap();
+                }
+            });
+        }
+        s.spawn(|| {
+            for value in 0..200 {
+                store.put(SCOPE, "k", &Setting { value }).unwrap();
+                // Read-your-write from this thread, whatever the readers cached meanwhile.
+                assert_eq!(store.get::<Setting>(SCOPE, "k").unwrap(), Some(Setting { value }));
+            }
+        });
+    });
+    assert_eq!(store.get::<Setting>(SCOPE, "k").unwrap(), Some(Setting { value: 199 }));
+}

@@ -52,6 +52,7 @@ pub struct PolicyConfig {
 impl Record for PolicyConfig {
     const KIND: &'static str = "s3.config.policy";
     const VERSION: u32 = 1;
+    const CACHED: bool = true;
 }
 
 impl BucketConfig for PolicyConfig {
@@ -94,6 +95,7 @@ pub struct CorsConfig {
 impl Record for CorsConfig {
     const KIND: &'static str = "s3.config.cors";
     const VERSION: u32 = 1;
+    const CACHED: bool = true;
 }
 
 impl BucketConfig for CorsConfig {
@@ -128,6 +130,7 @@ pub struct WebsiteConfig {
 impl Record for WebsiteConfig {
     const KIND: &'static str = "s3.config.website";
     const VERSION: u32 = 1;
+    const CACHED: bool = true;
 }
 
 impl BucketConfig for WebsiteConfig {
@@ -156,6 +159,7 @@ impl PublicAccessBlockConfig {
 impl Record for PublicAccessBlockConfig {
     const KIND: &'static str = "s3.config.public-access-block";
     const VERSION: u32 = 1;
+    const CACHED: bool = true;
 }
 
 impl BucketConfig for PublicAccessBlockConfig {
@@ -182,6 +186,7 @@ impl OwnershipConfig {
 impl Record for OwnershipConfig {
     const KIND: &'static str = "s3.config.ownership";
     const VERSION: u32 = 1;
+    const CACHED: bool = true;
 }
 
 impl BucketConfig for OwnershipConfig {

@@ -33,6 +33,7 @@ pub struct LifecycleConfig {
 impl Record for LifecycleConfig {
     const KIND: &'static str = "s3.config.lifecycle";
     const VERSION: u32 = 1;
+    const CACHED: bool = true;
 }
 
 impl BucketConfig for LifecycleConfig {

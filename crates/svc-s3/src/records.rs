@@ -183,6 +183,7 @@ impl VersioningConfig {
 impl Record for VersioningConfig {
     const KIND: &'static str = "s3.config.versioning";
     const VERSION: u32 = 1;
+    const CACHED: bool = true;
 }
 
 impl BucketConfig for VersioningConfig {
@@ -206,6 +207,7 @@ pub struct BucketRecord {
 impl Record for BucketRecord {
     const KIND: &'static str = "s3.bucket";
     const VERSION: u32 = 1;
+    const CACHED: bool = true;
 }
 
 /// Headers stored with an object and returned on GET/HEAD.
@@ -578,6 +580,7 @@ pub struct EncryptionConfig {
 impl Record for EncryptionConfig {
     const KIND: &'static str = "s3.config.encryption";
     const VERSION: u32 = 1;
+    const CACHED: bool = true;
 }
 
 impl BucketConfig for EncryptionConfig {
@@ -598,6 +601,7 @@ pub struct ObjectLockConfig {
 impl Record for ObjectLockConfig {
     const KIND: &'static str = "s3.config.object-lock";
     const VERSION: u32 = 1;
+    const CACHED: bool = true;
 }
 
 impl BucketConfig for ObjectLockConfig {

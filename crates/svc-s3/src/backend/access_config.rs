@@ -123,11 +123,15 @@ impl S3Backend {
         let scope = object_acl_scope(&bucket.id);
         match acl {
             Some(acl) => self.store.put(&scope, key, acl).map_err(store_error),
-            None => self
-                .store
-                .delete::<AclConfig>(&scope, key)
-                .map(drop)
-                .map_err(store_error),
+            // Most objects never had an ACL: a read first spares every such PUT a second commit.
+            None => match self.store.get::<AclConfig>(&scope, key).map_err(store_error)? {
+                None => Ok(()),
+                Some(_) => self
+                    .store
+                    .delete::<AclConfig>(&scope, key)
+                    .map(drop)
+                    .map_err(store_error),
+            },
         }
     }
 
