@@ -41,14 +41,7 @@ struct Entries {
 
 /// The cache key of one record: kind, scope and key, separated by a byte none of them holds.
 pub(crate) fn cache_key(kind: &str, scope: &str, key: &str) -> String {
-    let mut out = String::with_capacity(kind.len() + scope.len() + key.len() + 2);
-    for (i, part) in [kind, scope, key].into_iter().enumerate() {
-        if i > 0 {
-            out.push('\0');
-        }
-        out.push_str(part);
-    }
-    out
+    [kind, scope, key].join("\0")
 }
 
 fn entry_size(key: &str, found: &Option<StoredRecord>) -> usize {

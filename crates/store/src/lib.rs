@@ -139,9 +139,11 @@ impl Store {
         let stored = match self.inner.cache.lookup(&cache_key) {
             Ok(hit) => hit,
             Err(epoch) => {
-                let stored = self
-                    .with_reader(|conn| records::get_stored(conn, R::KIND, scope, key))?
-                    .map(|(version, body)| (version, Arc::from(body)));
+                let stored = self.with_reader(|conn| {
+                    records::read_stored(conn, R::KIND, scope, key, |version, body| {
+                        Ok((version, Arc::from(body)))
+                    })
+                })?;
                 self.inner.cache.fill(cache_key, epoch, stored.clone());
                 stored
             }
@@ -155,20 +157,14 @@ impl Store {
     pub fn put<R: Record>(&self, scope: &str, key: &str, record: &R) -> Result<()> {
         // Serialize before taking the writer so other writers do not wait on it.
         let body = records::encode(record)?;
-        self.transaction(|t| {
-            t.note_write::<R>();
-            records::put(t.conn, R::KIND, R::VERSION, scope, key, &body)
-        })
+        self.transaction(|t| t.put_encoded::<R>(scope, key, &body))
     }
 
     /// Creates a record only if the key is free (no read-check-write race); returns whether it
     /// was stored.
     pub fn insert<R: Record>(&self, scope: &str, key: &str, record: &R) -> Result<bool> {
         let body = records::encode(record)?;
-        self.transaction(|t| {
-            t.note_write::<R>();
-            records::insert(t.conn, R::KIND, R::VERSION, scope, key, &body)
-        })
+        self.transaction(|t| t.insert_encoded::<R>(scope, key, &body))
     }
 
     /// Deletes a record; returns whether it existed.

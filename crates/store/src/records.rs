@@ -67,28 +67,29 @@ pub(crate) fn decode<R: Record>(key: &str, stored_version: i64, body: &[u8]) -> 
 }
 
 pub(crate) fn get<R: Record>(conn: &Connection, scope: &str, key: &str) -> Result<Option<R>> {
+    read_stored(conn, R::KIND, scope, key, |version, body| decode(key, version, body))
+}
+
+/// Passes the stored version and body of a record, if there is one, to `f`; the body is
+/// borrowed in place rather than copied out of SQLite.
+pub(crate) fn read_stored<T>(
+    conn: &Connection,
+    kind: &str,
+    scope: &str,
+    key: &str,
+    f: impl FnOnce(i64, &[u8]) -> Result<T>,
+) -> Result<Option<T>> {
     let mut stmt = conn.prepare_cached(
         "SELECT version, body FROM records WHERE kind = ?1 AND scope = ?2 AND key = ?3",
     )?;
-    let mut rows = stmt.query(params![R::KIND, scope, key])?;
+    let mut rows = stmt.query(params![kind, scope, key])?;
     match rows.next()? {
         None => Ok(None),
         Some(row) => {
-            // Borrow the body in place rather than copying it out of SQLite.
             let body = row.get_ref(1)?.as_blob().map_err(rusqlite::Error::from)?;
-            decode(key, row.get(0)?, body).map(Some)
+            f(row.get(0)?, body).map(Some)
         }
     }
-}
-
-/// The stored version and body of a record, undecoded (what the read cache keeps).
-pub(crate) fn get_stored(conn: &Connection, kind: &str, scope: &str, key: &str) -> Result<Option<(i64, Vec<u8>)>> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT version, body FROM records WHERE kind = ?1 AND scope = ?2 AND key = ?3",
-    )?;
-    Ok(stmt
-        .query_row(params![kind, scope, key], |row| Ok((row.get(0)?, row.get(1)?)))
-        .optional()?)
 }
 
 pub(crate) fn put(
@@ -208,7 +209,7 @@ impl<'a> Txn<'a> {
     }
 
     /// Notes a write of kind R, before it is made.
-    pub(crate) fn note_write<R: Record>(&self) {
+    fn note_write<R: Record>(&self) {
         if R::CACHED {
             self.wrote_cached.set(true);
         }
@@ -219,14 +220,23 @@ impl<'a> Txn<'a> {
     }
 
     pub fn put<R: Record>(&self, scope: &str, key: &str, record: &R) -> Result<()> {
-        self.note_write::<R>();
-        put(self.conn, R::KIND, R::VERSION, scope, key, &encode(record)?)
+        self.put_encoded::<R>(scope, key, &encode(record)?)
     }
 
     /// Stores the record only if the key is free; returns whether it was stored.
     pub fn insert<R: Record>(&self, scope: &str, key: &str, record: &R) -> Result<bool> {
+        self.insert_encoded::<R>(scope, key, &encode(record)?)
+    }
+
+    /// [`Txn::put`] of a body already encoded (by [`encode`]).
+    pub(crate) fn put_encoded<R: Record>(&self, scope: &str, key: &str, body: &[u8]) -> Result<()> {
         self.note_write::<R>();
-        insert(self.conn, R::KIND, R::VERSION, scope, key, &encode(record)?)
+        put(self.conn, R::KIND, R::VERSION, scope, key, body)
+    }
+
+    pub(crate) fn insert_encoded<R: Record>(&self, scope: &str, key: &str, body: &[u8]) -> Result<bool> {
+        self.note_write::<R>();
+        insert(self.conn, R::KIND, R::VERSION, scope, key, body)
     }
 
     pub fn delete<R: Record>(&self, scope: &str, key: &str) -> Result<bool> {
