@@ -3,8 +3,9 @@
 //! For each server: ready time (spawn to first successful signed API call, median of
 //! several starts), idle RSS, then throughput, latency and server CPU per request for
 //! `secretsmanager:GetSecretValue` and `ssm:GetParameter` under the same client load (the
-//! core suite), and S3's small-object load, large transfers and memory under concurrent
-//! uploads (the S3 suite). It reports against the targets; it never asserts them.
+//! core suite), S3's small-object load, large transfers and memory under concurrent
+//! uploads (the S3 suite), and SQS's batch send, receive + delete and long-poll wake-up
+//! (the SQS suite). It reports against the targets; it never asserts them.
 
 mod load;
 mod procfs;
@@ -12,6 +13,7 @@ mod report;
 mod requests;
 mod s3;
 mod servers;
+mod sqs;
 mod transfer;
 
 use std::net::SocketAddr;
@@ -108,6 +110,20 @@ struct Cli {
     /// a server that holds bodies in memory cannot exhaust the machine.
     #[arg(long, default_value_t = 8192, value_parser = clap::value_parser!(u64).range(1..))]
     upload_rss_cap_mib: u64,
+
+    /// SQS: concurrent clients of the SendMessageBatch and receive + delete loads (instead of
+    /// --connections).
+    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u64).range(1..=1024))]
+    sqs_clients: u64,
+
+    /// SQS: rounds of the long-poll wake-up (a parked receive woken by a send).
+    #[arg(long, default_value_t = 200, value_parser = clap::value_parser!(u64).range(1..=100_000))]
+    sqs_long_polls: u64,
+
+    /// SQS: how long after the long-poll receive is sent the message is sent, in ms (the
+    /// receive must be parked by then).
+    #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u64).range(1..=10_000))]
+    sqs_park_ms: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -118,6 +134,9 @@ enum Suite {
     S3,
     /// S3's 4 KiB GET and PUT under load only: the quick loop while tuning the small path.
     S3Small,
+    /// SQS: SendMessageBatch, receive + delete, long-poll wake-up, with a durable store.
+    Sqs,
+    /// Core, S3 and SQS.
     All,
 }
 
@@ -127,12 +146,16 @@ impl Suite {
     }
 
     fn s3(self) -> bool {
-        self != Suite::Core
+        matches!(self, Suite::S3 | Suite::S3Small | Suite::All)
     }
 
     /// Large transfers and concurrent uploads, which take most of the S3 suite's time.
     fn s3_large(self) -> bool {
         self == Suite::S3 || self == Suite::All
+    }
+
+    fn sqs(self) -> bool {
+        self == Suite::Sqs || self == Suite::All
     }
 }
 
@@ -156,6 +179,9 @@ struct Plan {
     s3: s3::S3Shape,
     /// Where the S3 suite's Nimbus keeps its data and `dd` writes: one filesystem for both.
     s3_scratch: PathBuf,
+    sqs: sqs::SqsShape,
+    /// Where the SQS suite's Nimbus keeps its data.
+    sqs_scratch: PathBuf,
     cpu_clock: CpuClock,
 }
 
@@ -200,6 +226,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         },
         // The temp directory, where `nimbus serve --ephemeral` would put its data too.
         s3_scratch: std::env::temp_dir().join(format!("nimbus-bench-s3-{}", std::process::id())),
+        sqs: sqs::SqsShape {
+            clients: usize::try_from(cli.sqs_clients)?,
+            long_polls: usize::try_from(cli.sqs_long_polls)?,
+            park: Duration::from_millis(cli.sqs_park_ms),
+        },
+        sqs_scratch: std::env::temp_dir().join(format!("nimbus-bench-sqs-{}", std::process::id())),
         cpu_clock,
     };
     let mut specs = Vec::new();
@@ -236,6 +268,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         moto: None,
         operations: operations(cli.suite),
         s3: cli.suite.s3().then(|| (plan.s3, plan.s3_scratch.clone())),
+        sqs: cli
+            .suite
+            .sqs()
+            .then(|| (plan.sqs, plan.sqs_scratch.clone())),
         shape,
         starts,
         client_threads: usize::try_from(cli.client_threads)?,
@@ -310,6 +346,7 @@ async fn measure(spec: &ServerSpec, plan: &Plan) -> anyhow::Result<ServerResults
         load_failures: Vec::new(),
         rss_after_load_kib: None,
         s3: None,
+        sqs: None,
     };
     if let Some(server) = last_started {
         measure_core(&server, plan, &mut results).await?;
@@ -318,6 +355,9 @@ async fn measure(spec: &ServerSpec, plan: &Plan) -> anyhow::Result<ServerResults
     }
     if plan.suite.s3() {
         measure_s3(spec, plan, &mut results).await?;
+    }
+    if plan.suite.sqs() {
+        measure_sqs(spec, plan, &mut results).await?;
     }
     Ok(results)
 }
@@ -399,6 +439,78 @@ async fn measure_s3_in(
     let mut large = s3::measure_large(addr, server.pid(), plan.s3, scratch, name).await;
     large.rss_after_small_loads_kib = rss_after_small_loads_kib;
     results.s3 = Some(large);
+    server.stop()
+}
+
+/// The SQS suite, on a server of its own with a durable data directory (as the S3 suite),
+/// so every acknowledged send, receive and delete is committed. A server that cannot set
+/// up the queues (Nimbus before SQS is registered says NotImplemented) is reported, not fatal.
+async fn measure_sqs(
+    spec: &ServerSpec,
+    plan: &Plan,
+    results: &mut ServerResults,
+) -> anyhow::Result<()> {
+    let scratch = &plan.sqs_scratch;
+    std::fs::create_dir_all(scratch).with_context(|| format!("creating {}", scratch.display()))?;
+    let outcome = measure_sqs_in(spec, plan, scratch, results).await;
+    let _ = std::fs::remove_dir_all(scratch);
+    outcome
+}
+
+async fn measure_sqs_in(
+    spec: &ServerSpec,
+    plan: &Plan,
+    scratch: &Path,
+    results: &mut ServerResults,
+) -> anyhow::Result<()> {
+    let name = spec.kind.name();
+    let server = match spec.start_in(Some(&scratch.join("data"))).await {
+        Ok((server, _)) => server,
+        Err(error) => {
+            let why = format!("starting for the SQS suite: {error:#}");
+            eprintln!("{name}: SQS: {why}");
+            results.sqs = Some(sqs::SqsResults::not_run(sqs::SetupFailure {
+                not_implemented: false,
+                why,
+            }));
+            return Ok(());
+        }
+    };
+    let addr = server.addr;
+    let (queue, long_poll_queue) = match sqs::prepare(addr).await {
+        Ok(urls) => urls,
+        Err(failure) => {
+            if failure.not_implemented {
+                eprintln!("{name}: SQS: not implemented on {name}: {}", failure.why);
+            } else {
+                eprintln!("{name}: SQS: setting up the queues: {}", failure.why);
+            }
+            results.sqs = Some(sqs::SqsResults::not_run(failure));
+            return server.stop();
+        }
+    };
+    eprintln!("{name}: SQS: queues created, a batch sent, received and deleted intact");
+    let shape = LoadShape {
+        connections: plan.sqs.clients,
+        ..plan.shape
+    };
+    let (pid, cpu_clock) = (server.pid(), plan.cpu_clock);
+    let mut measured = sqs::SqsResults::default();
+    match sqs::run_send(addr, &queue, shape, pid, cpu_clock).await {
+        Ok(result) => {
+            sqs::progress(name, sqs::SEND, &result);
+            measured.send = Some(result);
+        }
+        Err(error) => sqs::record(
+            &mut measured.failures,
+            name,
+            format!("{}: {error:#}", sqs::SEND),
+        ),
+    }
+    sqs::measure_receive_delete(addr, &queue, shape, (pid, cpu_clock), name, &mut measured).await;
+    measured.long_poll = Some(sqs::measure_long_poll(addr, &long_poll_queue, plan.sqs, name).await);
+    measured.rss_after_kib = procfs::rss_kib(&procfs::process_tree(pid)).ok();
+    results.sqs = Some(measured);
     server.stop()
 }
 

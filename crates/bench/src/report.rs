@@ -8,6 +8,7 @@ use std::time::Duration;
 use crate::load::{LoadResult, LoadShape};
 use crate::procfs::Machine;
 use crate::s3::{self, Repeats, S3Results, S3Shape, Stopped, UploadResults};
+use crate::sqs::{self, LongPollResults, SqsResults, SqsShape};
 use crate::transfer::{MIB, mib_per_second};
 
 /// Everything measured on one server.
@@ -26,6 +27,8 @@ pub struct ServerResults {
     pub rss_after_load_kib: Option<u64>,
     /// The S3 suite's large transfers, if it ran.
     pub s3: Option<S3Results>,
+    /// The SQS suite, if it ran.
+    pub sqs: Option<SqsResults>,
 }
 
 impl ServerResults {
@@ -149,7 +152,8 @@ impl Row {
             Better::Higher => nimbus / moto,
             Better::Neither => return None,
         };
-        ratio.is_finite().then_some(ratio)
+        // A zero or negative value (a wake-up before the send's answer) has no ratio.
+        (ratio.is_finite() && ratio > 0.0).then_some(ratio)
     }
 
     fn cells(&self) -> [String; 5] {
@@ -192,6 +196,8 @@ pub struct Report {
     pub operations: Vec<(&'static str, &'static str)>,
     /// The S3 suite's sizes and scratch directory (Nimbus's data and `dd`'s file), if it ran.
     pub s3: Option<(S3Shape, PathBuf)>,
+    /// The SQS suite's shape and scratch directory (Nimbus's data), if it ran.
+    pub sqs: Option<(SqsShape, PathBuf)>,
     pub shape: LoadShape,
     pub starts: usize,
     pub client_threads: usize,
@@ -300,6 +306,173 @@ impl Report {
         if let Some((shape, _)) = &self.s3 {
             rows.extend(self.s3_rows(shape));
         }
+        if self.sqs.is_some() {
+            rows.extend(self.sqs_rows());
+        }
+        rows
+    }
+
+    fn sqs_rows(&self) -> Vec<Row> {
+        // A server whose queues could not be set up shows why in every row.
+        let cell = |side: &Option<ServerResults>, f: &dyn Fn(&SqsResults) -> Cell| match side
+            .as_ref()
+            .and_then(|s| s.sqs.as_ref())
+        {
+            None => (None, None),
+            Some(sqs) => match &sqs.setup_failure {
+                Some(failure) => (None, Some(failure.flag().to_owned())),
+                None => f(sqs),
+            },
+        };
+        let both = |f: &dyn Fn(&SqsResults) -> Cell| (cell(&self.nimbus, f), cell(&self.moto, f));
+        let mut rows = Vec::new();
+        type Pick = fn(&SqsResults) -> Option<&LoadResult>;
+        let loads: [(&str, &'static str, Pick); 2] = [
+            (sqs::SEND, "≥ 50,000 msg/s", |s| s.send.as_ref()),
+            (sqs::RECEIVE_DELETE, "≥ 25,000 msg/s", |s| {
+                s.receive_delete.as_ref()
+            }),
+        ];
+        for (label, target, pick) in loads {
+            // The load's own figure; "failed" when it did not run.
+            let on_load = |f: &dyn Fn(&LoadResult) -> Option<f64>| {
+                both(&|s| match pick(s) {
+                    Some(load) => (f(load), None),
+                    None => (None, Some("failed".to_owned())),
+                })
+            };
+            let (n, m) = both(&|s| match pick(s) {
+                None => (None, Some("failed".to_owned())),
+                Some(load) => {
+                    let flag = if load.counter(sqs::EMPTY_RECEIVES) > 0 {
+                        // The rate is the queue's size, not the server's speed.
+                        Some("ran dry".to_owned())
+                    } else {
+                        (load.errors > 0).then(|| INVALID.to_owned())
+                    };
+                    (Some(load.items_per_second()), flag)
+                }
+            });
+            rows.push(Row::flagged(
+                format!("{label} throughput (msg/s)"),
+                n,
+                m,
+                Better::Higher,
+                target,
+            ));
+            let what = if label == sqs::SEND {
+                "request"
+            } else {
+                "receive+delete"
+            };
+            let ms = |d: Option<Duration>| d.map(|d| d.as_secs_f64() * 1000.0);
+            for (q, name) in [(0.50, "p50"), (0.99, "p99")] {
+                let (n, m) = on_load(&|l| ms(l.latency_quantile(q)));
+                rows.push(Row::flagged(
+                    format!("{label} latency per {what} {name} (ms)"),
+                    n,
+                    m,
+                    Better::Lower,
+                    "",
+                ));
+            }
+            let (n, m) = on_load(&|l| l.server_cpu_per_item().map(|d| d.as_secs_f64() * 1e6));
+            rows.push(Row::flagged(
+                format!("{label} server CPU per message (µs)"),
+                n,
+                m,
+                Better::Lower,
+                "",
+            ));
+            let (n, m) = on_load(&|l| Some(l.server_cpu_share()));
+            rows.push(Row::flagged(
+                format!("{label} server CPU used (cores)"),
+                n,
+                m,
+                Better::Neither,
+                "",
+            ));
+            let (n, m) = on_load(&|l| Some(l.client_cpu_share()));
+            rows.push(Row::flagged(
+                format!("{label} load generator CPU (cores)"),
+                n,
+                m,
+                Better::Neither,
+                "",
+            ));
+            let (n, m) = on_load(&|l| Some(l.errors as f64));
+            rows.push(Row::flagged(
+                format!("{label} errors"),
+                n,
+                m,
+                Better::Neither,
+                "0",
+            ));
+            if label == sqs::RECEIVE_DELETE {
+                let (n, m) = on_load(&|l| Some(l.counter(sqs::EMPTY_RECEIVES) as f64));
+                rows.push(Row::flagged(
+                    format!("{label} empty receives in the window"),
+                    n,
+                    m,
+                    Better::Neither,
+                    "0",
+                ));
+            }
+        }
+
+        let on_long_poll = |f: &dyn Fn(&LongPollResults) -> Option<f64>| {
+            both(&|s| match &s.long_poll {
+                None => (None, Some("failed".to_owned())),
+                Some(lp) => match long_poll_flag(lp) {
+                    Some(flag) if lp.wake_ups.is_empty() => (None, Some(flag)),
+                    flag => (f(lp), flag),
+                },
+            })
+        };
+        let wake = "SQS long-poll wake-up, receive answer − send answer";
+        for (q, name, target) in [(0.50, "p50", ""), (0.99, "p99", "≤ 5 ms"), (1.0, "max", "")] {
+            let (n, m) = on_long_poll(&|lp| lp.after_answer_ms(q));
+            rows.push(Row::flagged(
+                format!("{wake}, {name} (ms)"),
+                n,
+                m,
+                Better::Lower,
+                target,
+            ));
+        }
+        let wake = "SQS long-poll wake-up, receive answer − send start";
+        for (q, name) in [(0.50, "p50"), (0.99, "p99")] {
+            let (n, m) = on_long_poll(&|lp| lp.after_start_ms(q));
+            rows.push(Row::flagged(
+                format!("{wake}, {name} (ms)"),
+                n,
+                m,
+                Better::Lower,
+                "",
+            ));
+        }
+        let (n, m) = both(&|s| match &s.long_poll {
+            None => (None, Some("failed".to_owned())),
+            Some(lp) => (
+                Some(lp.failed() as f64),
+                lp.gave_up.as_ref().map(|_| "gave up".to_owned()),
+            ),
+        });
+        rows.push(Row::flagged(
+            "SQS long-poll rounds failed",
+            n,
+            m,
+            Better::Neither,
+            "0",
+        ));
+        let (n, m) = both(&|s| (s.rss_after_kib.map(|k| k as f64 / 1024.0), None));
+        rows.push(Row::flagged(
+            "RSS after the SQS loads (MiB)",
+            n,
+            m,
+            Better::Lower,
+            "",
+        ));
         rows
     }
 
@@ -497,6 +670,28 @@ impl Report {
                 shape.upload_mib,
             );
         }
+        if let Some((shape, scratch)) = &self.sqs {
+            let _ = writeln!(
+                out,
+                "- SQS: JSON protocol (`X-Amz-Target: AmazonSQS.*`, awsJson 1.0, `x-amzn-query-mode: true`), SigV4 with `test`/`test`; \
+                 {} closed-loop clients (kept alive unless the server closes them), {} s warm-up then a {} s window per load: \
+                 SendMessageBatch of {} × {}-byte messages to `{}` (signed once, replayed), then ReceiveMessage (up to {}, `WaitTimeSeconds=0`) \
+                 followed by DeleteMessageBatch of the handles received (signed per request) on what the sends left; \
+                 long-poll wake-up: {} rounds of ReceiveMessage `WaitTimeSeconds=20` on the empty `{}`, one SendMessage on another connection {} ms later. \
+                 Nimbus runs with a durable `--data-dir` in {} (moto keeps queues in memory)",
+                shape.clients,
+                self.shape.warmup.as_secs_f64(),
+                self.shape.window.as_secs_f64(),
+                sqs::BATCH,
+                sqs::BODY_BYTES,
+                sqs::QUEUE,
+                sqs::BATCH,
+                shape.long_polls,
+                sqs::LONG_POLL_QUEUE,
+                shape.park.as_millis(),
+                scratch.display(),
+            );
+        }
         let _ = writeln!(
             out,
             "- Ratio: moto / nimbus for times, memory and CPU, nimbus / moto for throughput: \
@@ -552,8 +747,94 @@ impl Report {
                     let _ = writeln!(out, "- {name}: S3: {failure}");
                 }
             }
+            if let Some(sqs) = &side.sqs {
+                out.push_str(&sqs_notes(name, sqs));
+            }
         }
         out
+    }
+}
+
+/// The SQS suite's counts, backlog and failures, under the table.
+fn sqs_notes(name: &str, results: &SqsResults) -> String {
+    let mut out = String::new();
+    if let Some(failure) = &results.setup_failure {
+        let what = if failure.not_implemented {
+            format!("not implemented on {name}")
+        } else {
+            "not run".to_owned()
+        };
+        let _ = writeln!(out, "- {name}: SQS: {what}: {}", failure.why);
+        return out;
+    }
+    for (label, load) in [
+        (sqs::SEND, &results.send),
+        (sqs::RECEIVE_DELETE, &results.receive_delete),
+    ] {
+        let Some(load) = load else { continue };
+        let _ = writeln!(
+            out,
+            "- {name}: {label}: {} messages in {} requests{} in {} s over {} new connections",
+            load.items,
+            load.requests,
+            if label == sqs::SEND {
+                ""
+            } else {
+                " (receive+delete pairs)"
+            },
+            load.window.as_secs_f64(),
+            load.connections_opened,
+        );
+        for (kind, count) in &load.error_kinds {
+            let _ = writeln!(out, "- {name}: {label}: {count} × {kind}");
+        }
+    }
+    if results.receive_delete.is_some() {
+        let count = |n: Option<u64>| n.map_or_else(|| "unknown".to_owned(), |n| n.to_string());
+        let _ = writeln!(
+            out,
+            "- {name}: {}: {} messages in the queue before, {} after{}",
+            sqs::RECEIVE_DELETE,
+            count(results.backlog_before),
+            count(results.backlog_after),
+            match results.dry_reruns {
+                0 => String::new(),
+                n => format!(
+                    " (run {} times: the earlier runs ran dry and the queue was topped up)",
+                    n + 1
+                ),
+            },
+        );
+    }
+    if let Some(lp) = &results.long_poll {
+        let _ = writeln!(
+            out,
+            "- {name}: SQS long-poll: {} wake-ups measured in {} rounds",
+            lp.wake_ups.len(),
+            lp.rounds
+        );
+        for (why, count) in &lp.failures {
+            let _ = writeln!(out, "- {name}: SQS long-poll: {count} × {why}");
+        }
+        if let Some(why) = &lp.gave_up {
+            let _ = writeln!(out, "- {name}: SQS long-poll: {why}");
+        }
+    }
+    for failure in &results.failures {
+        let _ = writeln!(out, "- {name}: SQS: {failure}");
+    }
+    out
+}
+
+/// Why the long-poll figures are not the whole story, if they are not: partial when the
+/// phase gave up, marked invalid when some rounds failed.
+fn long_poll_flag(results: &LongPollResults) -> Option<String> {
+    if results.gave_up.is_some() || results.wake_ups.is_empty() {
+        Some("failed".to_owned())
+    } else if results.failed() > 0 {
+        Some(INVALID.to_owned())
+    } else {
+        None
     }
 }
 
@@ -683,6 +964,89 @@ mod tests {
             uploads_flag(&uploads(8, capped)).as_deref(),
             Some("hit RSS cap")
         );
+    }
+
+    #[test]
+    fn sqs_rows_say_why_a_server_has_no_figures() {
+        use crate::sqs::{SetupFailure, WakeUp};
+        let server = |sqs| ServerResults {
+            version: "v".to_owned(),
+            ready: vec![],
+            idle_rss_kib: vec![],
+            loads: vec![],
+            load_failures: vec![],
+            rss_after_load_kib: None,
+            s3: None,
+            sqs: Some(sqs),
+        };
+        let not_implemented = SqsResults::not_run(SetupFailure {
+            not_implemented: true,
+            why: "HTTP 501".to_owned(),
+        });
+        let wake_up = |answer_us, start_us| WakeUp {
+            send_took: Duration::from_micros(start_us - answer_us),
+            receive_after_send_start: Duration::from_micros(start_us),
+        };
+        let mut long_poll = LongPollResults {
+            rounds: 3,
+            wake_ups: vec![wake_up(100, 900), wake_up(300, 1100)],
+            ..LongPollResults::default()
+        };
+        long_poll.failures.insert("answered empty".to_owned(), 1);
+        // moto's sends "failed" (no result), its long polls ran with one failed round.
+        let moto = SqsResults {
+            long_poll: Some(long_poll),
+            ..SqsResults::default()
+        };
+        let shape = LoadShape {
+            connections: 8,
+            warmup: Duration::from_secs(1),
+            window: Duration::from_secs(5),
+        };
+        let report = Report {
+            nimbus: Some(server(not_implemented)),
+            moto: Some(server(moto)),
+            operations: vec![],
+            s3: None,
+            sqs: Some((
+                SqsShape {
+                    clients: 8,
+                    long_polls: 3,
+                    park: Duration::from_millis(100),
+                },
+                PathBuf::from("/tmp/x"),
+            )),
+            shape,
+            starts: 1,
+            client_threads: 1,
+            machine: Machine {
+                cpus: 2,
+                cpu_model: "cpu".to_owned(),
+                memory_gib: 1.0,
+                kernel: "k".to_owned(),
+            },
+            date_utc: "today".to_owned(),
+        };
+        let rows = report.sqs_rows();
+        let cells = |metric: &str| {
+            rows.iter()
+                .find(|row| row.metric.starts_with(metric))
+                .map(Row::cells)
+                .unwrap_or_else(|| panic!("no row {metric}"))
+        };
+        let send = cells("SQS SendMessageBatch ×10 throughput");
+        assert_eq!(
+            (send[1].as_str(), send[2].as_str()),
+            ("not implemented", "failed")
+        );
+        let p99 = cells("SQS long-poll wake-up, receive answer − send answer, p99");
+        assert_eq!(
+            (p99[1].as_str(), p99[2].as_str()),
+            ("not implemented", "0.30 (invalid)")
+        );
+        let notes = report.notes();
+        assert!(notes.contains("- nimbus: SQS: not implemented on nimbus: HTTP 501"));
+        assert!(notes.contains("- moto: SQS long-poll: 1 × answered empty"));
     }
 
     #[test]

@@ -36,6 +36,8 @@ pub struct RequestContext {
     pub service: String,
     pub operation: String,
     pub source_ip: Option<IpAddr>,
+    /// The request's Host header as sent (`localhost:4566`): SQS builds queue URLs on it.
+    pub host: Option<String>,
 }
 
 impl RequestContext {
@@ -49,6 +51,7 @@ impl RequestContext {
             service: service.to_owned(),
             operation: operation.to_owned(),
             source_ip: None,
+            host: None,
         }
     }
 

@@ -4,6 +4,7 @@
 //! [`Document`] already validated against the operation's input shape, and it answers with an output
 //! document or a [`ServiceError`]. It never sees HTTP; the protocol codecs own the wire.
 
+pub mod bus;
 pub mod clock;
 pub mod context;
 pub mod credentials;
@@ -12,6 +13,7 @@ pub mod error;
 pub mod ids;
 pub mod service;
 
+pub use bus::{Delivery, DeliveryError, EventBus};
 pub use clock::Clock;
 pub use context::{Principal, RequestContext};
 pub use credentials::{Credential, CredentialRegistry};

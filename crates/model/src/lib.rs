@@ -4,6 +4,10 @@
 //!   load (a few kilobytes), so start-up stays fast.
 //! - [`service()`] parses one full model (shape graph) the first time it is needed and keeps it for
 //!   the life of the process.
+//! - [`query_model()`] (or [`ServiceModel::query_model`]) is the awsQuery model a query-compatible
+//!   JSON service is kept with (SQS: its model from botocore 1.31.0), parsed the same lazy way.
+//!   It carries what the JSON model lost: the query wire's names and the awsQuery error codes. It
+//!   is not a service of its own and is not in the index.
 
 mod types;
 
@@ -75,7 +79,30 @@ pub fn service(name: &str) -> Option<&'static ServiceModel> {
     }))
 }
 
+/// The awsQuery model kept beside a query-compatible JSON service's model (`sqs`), parsed on
+/// first use. `None` for services without one.
+pub fn query_model(service: &str) -> Option<&'static ServiceModel> {
+    static PARSED: OnceLock<HashMap<&'static str, OnceLock<ServiceModel>>> = OnceLock::new();
+    let parsed = PARSED.get_or_init(|| embedded::QUERY_MODELS.iter().map(|(n, _, _)| (*n, OnceLock::new())).collect());
+    let (key, cell) = parsed.get_key_value(service)?;
+    Some(cell.get_or_init(|| {
+        let text = embedded::QUERY_MODELS.iter().find(|(n, _, _)| n == key).expect("same table").2;
+        serde_json::from_str(text).expect("build.rs parsed this model already")
+    }))
+}
+
 impl ServiceModel {
+    /// This model's awsQuery companion ([`query_model()`]): only a query-compatible JSON model has
+    /// one, found by its API uid (`sqs-2012-11-05`) without parsing anything else.
+    pub fn query_model(&self) -> Option<&'static ServiceModel> {
+        if self.metadata.aws_query_compatible.is_none() || self.metadata.protocol == "query" {
+            return None;
+        }
+        let uid = self.metadata.uid.as_deref()?;
+        let (service, _, _) = embedded::QUERY_MODELS.iter().find(|(_, u, _)| *u == uid)?;
+        query_model(service)
+    }
+
     pub fn shape(&self, name: &str) -> Option<&Shape> {
         self.shapes.get(name)
     }
@@ -132,9 +159,66 @@ mod tests {
     }
 
     #[test]
+    fn sqs_keeps_its_query_model_outside_the_index() {
+        let json = service("sqs").unwrap();
+        let query = query_model("sqs").unwrap();
+        assert!(std::ptr::eq(json.query_model().unwrap(), query));
+        assert_eq!(query.metadata.protocol, "query");
+        assert_eq!(query.metadata.xml_namespace.as_deref(), Some("http://queue.amazonaws.com/doc/2012-11-05/"));
+        assert_eq!(query.operations.len(), 23);
+        for name in json.operations.keys() {
+            assert!(query.operation(name).is_some(), "the query model has {name}");
+        }
+        // Not a service: neither in the index nor served by `service()`.
+        assert!(service_index("sqs-query").is_none() && service("sqs-query").is_none());
+        assert!(query_model("iam").is_none() && service("iam").unwrap().query_model().is_none());
+        assert!(query.query_model().is_none());
+        // What the JSON model lost: the awsQuery code and status of its errors.
+        let (name, shape) = query.error_shape("AWS.SimpleQueueService.NonExistentQueue").unwrap();
+        assert_eq!(name, "QueueDoesNotExist");
+        assert_eq!(shape.error.as_ref().unwrap().http_status_code, Some(400));
+        assert!(json.shape("QueueDoesNotExist").unwrap().error.is_none());
+    }
+
+    /// The service sees the same member names whichever wire a request came on, so every member
+    /// the query model has must exist in the JSON model, with the same type and requiredness.
+    #[test]
+    fn sqs_query_model_members_agree_with_the_json_model() {
+        fn walk(json: &ServiceModel, query: &ServiceModel, j: &str, q: &str, path: &str, seen: &mut Vec<String>) {
+            let (js, qs) = (json.shape(j).unwrap(), query.shape(q).unwrap());
+            assert_eq!(js.shape_type, qs.shape_type, "{path}");
+            if seen.iter().any(|s| s == q) {
+                return;
+            }
+            seen.push(q.to_owned());
+            for (name, member) in &qs.members {
+                let jm = js.members.get(name).unwrap_or_else(|| panic!("{path}.{name} is missing from the JSON model"));
+                assert_eq!(js.is_required(name), qs.is_required(name), "{path}.{name} required");
+                walk(json, query, &jm.shape, &member.shape, &format!("{path}.{name}"), seen);
+            }
+            for (jr, qr) in [(&js.member, &qs.member), (&js.value, &qs.value)] {
+                if let (Some(jr), Some(qr)) = (jr, qr) {
+                    walk(json, query, &jr.shape, &qr.shape, &format!("{path}[]"), seen);
+                }
+            }
+        }
+        let (json, query) = (service("sqs").unwrap(), query_model("sqs").unwrap());
+        for (name, op) in &query.operations {
+            let jop = json.operation(name).unwrap();
+            for (jr, qr) in [(&jop.input, &op.input), (&jop.output, &op.output)] {
+                match (jr, qr) {
+                    (Some(jr), Some(qr)) => walk(json, query, &jr.shape, &qr.shape, name, &mut Vec::new()),
+                    (None, None) => {}
+                    _ => panic!("{name}: one model has an input/output the other lacks"),
+                }
+            }
+        }
+    }
+
+    #[test]
     fn finds_error_shapes_by_name_and_query_code() {
         // botocore keeps awsQuery error codes for query services (IAM, SNS, RDS...); it drops
-        // them for JSON services that are only query-compatible (SQS), which need their own table.
+        // them for JSON services that are only query-compatible (SQS), whose query model has them.
         let iam = service("iam").unwrap();
         let (name, shape) = iam.error_shape("ConcurrentModificationException").unwrap();
         assert_eq!(name, "ConcurrentModificationException");

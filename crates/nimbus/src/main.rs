@@ -1,7 +1,10 @@
 //! `nimbus`: a local AWS cloud in one binary.
 
+mod bus;
 mod cli;
 mod s3;
+mod sns;
+mod sqs;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -50,11 +53,13 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
         auth_mode: args.auth.into(),
         max_body_bytes: args.max_body_mib * 1024 * 1024,
     };
-    let services = build_services(&store, &clock, &credentials, &config);
-    let nimbus = Nimbus::new(config, store.clone(), clock.clone(), credentials.clone(), services);
+    let built = build_services(&store, &clock, &credentials, &config);
+    let nimbus = Nimbus::new(config, store.clone(), clock.clone(), credentials.clone(), built.set);
 
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async move {
+        // Resumes SNS deliveries a previous run accepted and had not finished.
+        built.sns.start();
         let listener = tokio::net::TcpListener::bind(args.bind)
             .await
             .with_context(|| format!("binding {} (is another Nimbus or LocalStack running? use --bind)", args.bind))?;
@@ -78,12 +83,25 @@ fn log_filter(filter: &str) -> String {
 }
 
 /// Every service Nimbus serves, wired to the shared store, clock and credentials.
-fn build_services(store: &Store, clock: &Clock, credentials: &Arc<Credentials>, config: &Config) -> ServiceSet {
-    let services: Vec<Arc<dyn Service>> = vec![
+/// What `build_services` wires: the set the server serves, and the background work to start
+/// once the runtime runs.
+struct Built {
+    set: ServiceSet,
+    sns: Arc<nimbus_svc_sns::Sns>,
+}
+
+fn build_services(store: &Store, clock: &Clock, credentials: &Arc<Credentials>, config: &Config) -> Built {
+    let mut services: Vec<Arc<dyn Service>> = vec![
         Arc::new(nimbus_svc_sts::Sts::new(store.clone(), clock.clone(), credentials.clone())),
         Arc::new(nimbus_svc_secretsmanager::SecretsManager::new(store.clone(), clock.clone())),
         Arc::new(nimbus_svc_ssm::Ssm::new(store.clone(), clock.clone())),
     ];
+    let sqs = Arc::new(nimbus_svc_sqs::Sqs::new(store.clone(), clock.clone()));
+    services.push(sqs.clone());
+    let bus = Arc::new(bus::Bus { sqs: sqs.clone(), sns: Default::default() });
+    let sns = Arc::new(nimbus_svc_sns::Sns::new(store.clone(), clock.clone(), bus.clone()));
+    let _ = bus.sns.set(sns.clone());
+    services.push(sns.clone());
     let s3 = Arc::new(s3::S3(Arc::new(nimbus_svc_s3::S3Front::with_defaults(
         store.clone(),
         clock.clone(),
@@ -92,7 +110,14 @@ fn build_services(store: &Store, clock: &Clock, credentials: &Arc<Credentials>, 
         &config.account_id,
         &config.default_region,
     ))));
-    ServiceSet { services, http_services: vec![s3.clone()], sweepers: vec![s3] }
+    let sns_pages = Arc::new(sns::SnsPages { sns: sns.clone(), account_id: config.account_id.clone(), region: config.default_region.clone() });
+    let set = ServiceSet {
+        services,
+        http_services: vec![s3.clone()],
+        sweepers: vec![s3, Arc::new(sqs::SqsSweeper(sqs))],
+        admin_pages: vec![sns_pages],
+    };
+    Built { set, sns }
 }
 
 /// `nimbus services`: per service, the operations implemented out of the model's total.
@@ -106,7 +131,7 @@ fn services(json: bool) -> anyhow::Result<()> {
         auth_mode: AuthMode::Default,
         max_body_bytes: 0,
     };
-    let services = build_services(&store, &clock, &credentials, &config);
+    let services = build_services(&store, &clock, &credentials, &config).set;
     let nimbus = Nimbus::new(config, store.clone(), clock.clone(), credentials.clone(), services);
     let coverage = nimbus_server::admin::coverage(&nimbus);
     if json {

@@ -1,7 +1,7 @@
 //! What every codec shares: error resolution against the model, timestamp formats.
 
 use nimbus_core::ServiceError;
-use nimbus_model::ServiceModel;
+use nimbus_model::{ErrorTraits, ServiceModel};
 use time::OffsetDateTime;
 
 /// An error as the wire needs it: the shape name, the awsQuery code, status and fault side.
@@ -21,18 +21,40 @@ pub struct ResolvedError {
 /// Resolves a service error against the model's error shapes, then AWS's common errors.
 /// The status is, in order: the error's own override, the model's `httpStatusCode`, the common
 /// error's status, 400 (500 for faults).
+///
+/// A query-compatible JSON model (SQS) has its error shapes without traits: botocore dropped the
+/// awsQuery code and fault with the query protocol. They are read from the same-named shape of
+/// the service's awsQuery model ([`ServiceModel::query_model`]), so `x-amzn-query-error` says
+/// `AWS.SimpleQueueService.NonExistentQueue;Sender`. The status stays the JSON model's: the query
+/// model's `httpStatusCode` is the query wire's (Smithy's `awsQueryError.httpResponseCode`); AWS's
+/// SQS API reference lists `OverLimit` as 400, the query model as 403. Where AWS's Smithy model
+/// gives SQS an HTTP status botocore's models lack (ReceiptHandleIsInvalid 404,
+/// PurgeQueueInProgress 403), svc-sqs sets it on the error. An error neither model declares
+/// keeps its code as given (Sender fault below 500).
 pub fn resolve_error(model: Option<&ServiceModel>, err: &ServiceError) -> ResolvedError {
-    if let Some((name, shape)) = model.and_then(|m| m.error_shape(&err.code)) {
+    if let Some(model) = model
+        && let Some((name, shape)) = model.error_shape(&err.code)
+    {
         let traits = shape.error.as_ref();
-        let fault = shape.fault || traits.is_some_and(|t| !t.sender_fault && t.http_status_code.unwrap_or(400) >= 500);
+        let query_shape = match traits {
+            Some(_) => None,
+            None => model.query_model().and_then(|q| q.shape(name)).filter(|s| s.error.is_some()),
+        };
+        let query_traits = query_shape.and_then(|s| s.error.as_ref());
+        let server_side = |t: &ErrorTraits| !t.sender_fault && t.http_status_code.unwrap_or(400) >= 500;
+        let fault = shape.fault
+            || traits.is_some_and(server_side)
+            || query_shape.is_some_and(|s| s.fault)
+            || query_traits.is_some_and(server_side);
         let status = err
             .status
             .or(traits.and_then(|t| t.http_status_code))
             .unwrap_or(if fault { 500 } else { 400 });
         let message_member = shape.members.keys().find(|k| k.eq_ignore_ascii_case("message")).cloned();
+        let query_code = traits.or(query_traits).and_then(|t| t.code.clone());
         return ResolvedError {
             shape_name: name.to_owned(),
-            query_code: traits.and_then(|t| t.code.clone()).unwrap_or_else(|| name.to_owned()),
+            query_code: query_code.unwrap_or_else(|| name.to_owned()),
             status,
             sender_fault: status < 500,
             message_member,
@@ -197,5 +219,35 @@ mod tests {
         assert_eq!((r.status, r.sender_fault), (500, false));
         let r = resolve_error(None, &ServiceError::new("InvalidClientTokenId", "x"));
         assert_eq!(r.status, 403);
+    }
+
+    #[test]
+    fn query_compatible_json_errors_take_their_traits_from_the_query_model() {
+        let sqs = nimbus_model::service("sqs").unwrap();
+        let r = resolve_error(Some(sqs), &ServiceError::new("QueueDoesNotExist", "x"));
+        assert_eq!(r.shape_name, "QueueDoesNotExist");
+        assert_eq!(r.query_code, "AWS.SimpleQueueService.NonExistentQueue");
+        assert_eq!((r.status, r.sender_fault), (400, true));
+        assert_eq!(r.message_member.as_deref(), Some("message"));
+        // The status is the wire's: 400 on JSON (no trait in the JSON model), 403 on query.
+        let r = resolve_error(Some(sqs), &ServiceError::new("OverLimit", "x"));
+        assert_eq!((r.query_code.as_str(), r.status), ("OverLimit", 400));
+        let r = resolve_error(sqs.query_model(), &ServiceError::new("OverLimit", "x"));
+        assert_eq!((r.query_code.as_str(), r.status), ("OverLimit", 403));
+        let r = resolve_error(sqs.query_model(), &ServiceError::new("PurgeQueueInProgress", "x"));
+        assert_eq!((r.query_code.as_str(), r.status), ("AWS.SimpleQueueService.PurgeQueueInProgress", 403));
+        let r = resolve_error(Some(sqs), &ServiceError::new("QueueNameExists", "x"));
+        assert_eq!(r.query_code, "QueueAlreadyExists");
+        // In the query model without an `error` trait: the shape name is the code.
+        let r = resolve_error(Some(sqs), &ServiceError::new("ReceiptHandleIsInvalid", "x"));
+        assert_eq!((r.query_code.as_str(), r.status), ("ReceiptHandleIsInvalid", 400));
+        // Only in the JSON model (newer than the query model): as named, the sender's fault.
+        let r = resolve_error(Some(sqs), &ServiceError::new("KmsThrottled", "x"));
+        assert_eq!((r.query_code.as_str(), r.status, r.sender_fault), ("KmsThrottled", 400, true));
+        // In neither: AWS's common errors, or the code as given.
+        let r = resolve_error(Some(sqs), &ServiceError::new("InvalidParameterValue", "x"));
+        assert_eq!((r.query_code.as_str(), r.status, r.sender_fault), ("InvalidParameterValue", 400, true));
+        let r = resolve_error(Some(sqs), &ServiceError::new("InvalidAttributeValue", "x"));
+        assert_eq!((r.query_code.as_str(), r.status, r.sender_fault), ("InvalidAttributeValue", 400, true));
     }
 }

@@ -75,6 +75,7 @@ pub struct HttpResponse {
 #[derive(Debug, Clone, Copy)]
 pub struct Wire<'a> {
     pub protocol: Protocol,
+    /// The model the codec reads the wire through: see [`wire_model`].
     pub model: &'a ServiceModel,
     /// The request id echoed in `x-amzn-RequestId` (JSON, REST-JSON, CBOR), `x-amz-request-id`
     /// (REST-XML) and the `RequestId` element (query).
@@ -82,6 +83,19 @@ pub struct Wire<'a> {
     /// JSON services that moved from awsQuery (SQS) answer query clients' error codes in
     /// `x-amzn-query-error` when the request carried `x-amzn-query-mode: true`.
     pub query_mode: bool,
+}
+
+/// The model a codec reads and writes a service's wire through. A query-compatible JSON service
+/// (SQS) asked over awsQuery answers through its awsQuery model ([`ServiceModel::query_model`]):
+/// the JSON model has neither the query wire's names (`locationName`, `flattened`) nor the
+/// awsQuery error codes. The member names of the two agree, so the service sees the same input
+/// document either way (the query model may lack a newer member, which then never arrives).
+/// Every other protocol and service uses the service's own model.
+pub fn wire_model(protocol: Protocol, model: &ServiceModel) -> &ServiceModel {
+    match protocol {
+        Protocol::AwsQuery => model.query_model().unwrap_or(model),
+        _ => model,
+    }
 }
 
 /// Finds which operation of `model` the request invokes, the protocol's way: `X-Amz-Target`
@@ -99,15 +113,22 @@ pub fn operation_name<'m>(protocol: Protocol, model: &'m ServiceModel, req: &Htt
 /// Parses the request into the operation's input document and validates it against the input
 /// shape (required members, types, lengths, ranges, enums), answering AWS's validation errors.
 pub fn decode_request(wire: &Wire, op: &Operation, req: &HttpRequest) -> Result<Document, ServiceError> {
-    let input = match wire.protocol {
-        Protocol::AwsJson1_0 | Protocol::AwsJson1_1 => json::decode_request(wire, op, req)?,
-        Protocol::AwsQuery => query::decode_request(wire, op, req)?,
-        Protocol::RpcV2Cbor => cbor::decode_request(wire, op, req)?,
-        Protocol::RestJson1 => rest_json::decode_request(wire, op, req)?,
-        Protocol::RestXml => rest_xml::decode_request(wire, op, req)?,
-    };
+    let input = decode_unvalidated(wire, op, req)?;
     validate::validate_input(wire, op, &input)?;
     Ok(input)
+}
+
+/// [`decode_request`] without the validation, for a caller that completes the input from
+/// outside the wire first (the server's SQS queue URL from the request path), then calls
+/// [`validate::validate_input`].
+pub fn decode_unvalidated(wire: &Wire, op: &Operation, req: &HttpRequest) -> Result<Document, ServiceError> {
+    match wire.protocol {
+        Protocol::AwsJson1_0 | Protocol::AwsJson1_1 => json::decode_request(wire, op, req),
+        Protocol::AwsQuery => query::decode_request(wire, op, req),
+        Protocol::RpcV2Cbor => cbor::decode_request(wire, op, req),
+        Protocol::RestJson1 => rest_json::decode_request(wire, op, req),
+        Protocol::RestXml => rest_xml::decode_request(wire, op, req),
+    }
 }
 
 /// Serializes an operation's output document as the protocol's success response.

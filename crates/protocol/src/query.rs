@@ -1,5 +1,8 @@
 //! awsQuery: form-encoded parameters in, XML out (STS, IAM, SNS, SES v1, RDS, ELBv2, CloudWatch).
 //!
+//! SQS, a JSON service now, still answers this wire through its awsQuery model (see
+//! [`crate::wire_model`]); its error envelope is its own ([`is_sqs`]).
+//!
 //! Requests carry `Action`, `Version` and the input flattened to dotted keys (Smithy awsQuery
 //! spec and its protocol tests `input.smithy`, `input-lists.smithy`, `input-maps.smithy`):
 //! - nested structures: `Struct.Member`;
@@ -7,6 +10,8 @@
 //!   flattened `List.1`, and `List=` for an empty list;
 //! - maps: `Map.entry.1.key` / `Map.entry.1.value` (key/value renamed by their `locationName`),
 //!   flattened `Map.1.key`;
+//! - a flattened list of one scalar or a flattened map of one entry may also come unindexed
+//!   (`AttributeName=All`, `Tag.Key=k&Tag.Value=v`), as AWS's SQS Query examples send them;
 //! - booleans `true`/`false`, timestamps ISO 8601 (any client form is accepted), blobs base64.
 //!
 //! Responses are `<{Op}Response xmlns=ns><{Op}Result>…</{Op}Result><ResponseMetadata>
@@ -121,7 +126,9 @@ fn structure(model: &ServiceModel, shape: &Shape, node: &Node) -> Map<String, Do
     let mut out = Map::new();
     for (name, member) in &shape.members {
         let Some(target) = model.shape(&member.shape) else { continue };
-        let wire = member.location_name.as_deref().unwrap_or(name);
+        // The member's `locationName`, else its target shape's (botocore's serializer reads both:
+        // SQS's TagQueue sends `Tags` as `Tag.N.Key` from the TagMap shape's name), else the name.
+        let wire = member.location_name.as_deref().or(target.location_name.as_deref()).unwrap_or(name);
         // botocore keys a flattened list by its item's locationName when it has one (`Item.1`
         // rather than `List.1`), so that name is accepted too.
         let alternate = (target.shape_type == ShapeType::List && is_flattened(member, target))
@@ -148,7 +155,14 @@ fn value(model: &ServiceModel, member: &ShapeRef, shape: &Shape, node: &Node) ->
                 Some(wrapped) if !is_flattened(member, shape) || node.indexed().is_empty() => wrapped,
                 _ => node,
             };
-            Document::Array(items.indexed().into_iter().filter_map(|item| value(model, item_ref, item_shape, item)).collect())
+            let mut list: Vec<Document> =
+                items.indexed().into_iter().filter_map(|item| value(model, item_ref, item_shape, item)).collect();
+            // A one-item flattened list of scalars may come unindexed, as in AWS's SQS Query
+            // examples (`AttributeName=All`); `List=` stays the empty list.
+            if list.is_empty() && is_flattened(member, shape) && node.children.is_empty() && !is_aggregate(item_shape) {
+                list.extend(node.value.filter(|v| !v.is_empty()).map(|v| read_scalar(item_shape, v)));
+            }
+            Document::Array(list)
         }
         ShapeType::Map => {
             let (key_ref, value_ref) = (shape.key.as_deref()?, shape.value.as_deref()?);
@@ -156,8 +170,14 @@ fn value(model: &ServiceModel, member: &ShapeRef, shape: &Shape, node: &Node) ->
             let key_name = key_ref.location_name.as_deref().unwrap_or("key");
             let value_name = value_ref.location_name.as_deref().unwrap_or("value");
             let entries = node.children.get("entry").unwrap_or(node);
+            let mut indexed = entries.indexed();
+            // A one-entry flattened map may come unindexed, as in AWS's SQS Query examples
+            // (`Tag.Key=QueueType&Tag.Value=Production`).
+            if indexed.is_empty() && is_flattened(member, shape) && node.children.contains_key(key_name) {
+                indexed.push(node);
+            }
             let mut map = Map::new();
-            for entry in entries.indexed() {
+            for entry in indexed {
                 // An entry without a key or value is dropped: documents never carry nulls.
                 let Some(key) = entry.children.get(key_name).and_then(|k| k.value) else { continue };
                 let Some(v) = entry.children.get(value_name).and_then(|v| value(model, value_ref, value_shape, v)) else { continue };
@@ -167,6 +187,10 @@ fn value(model: &ServiceModel, member: &ShapeRef, shape: &Shape, node: &Node) ->
         }
         _ => read_scalar(shape, node.value?),
     })
+}
+
+fn is_aggregate(shape: &Shape) -> bool {
+    matches!(shape.shape_type, ShapeType::Structure | ShapeType::List | ShapeType::Map)
 }
 
 fn xml_response(status: StatusCode, request_id: &str, body: String) -> HttpResponse {
@@ -211,8 +235,28 @@ pub fn encode_response(wire: &Wire, op: &Operation, output: &Document) -> HttpRe
 /// message, then the error shape's other members present in `err.fields`.
 pub fn encode_error(model: Option<&ServiceModel>, request_id: &str, resolved: &ResolvedError, err: &ServiceError) -> HttpResponse {
     let status = StatusCode::from_u16(resolved.status).unwrap_or(StatusCode::BAD_REQUEST);
-    let body = error_body(model, &namespace_attributes(model), request_id, resolved, err);
+    let body = if is_sqs(model) {
+        error_body(model, &[], request_id, resolved, err, ErrorDetail::Empty)
+    } else {
+        error_body(model, &namespace_attributes(model), request_id, resolved, err, ErrorDetail::None)
+    };
     xml_response(status, request_id, body)
+}
+
+/// SQS's `<ErrorResponse>` differs from STS's, IAM's and SNS's in what no model records: it has
+/// no namespace (its success responses do) and `<Error>` ends with an empty `<Detail/>` (the
+/// element AWS's "Interpreting Amazon SQS XML API responses" lists after `Message`), e.g.
+/// `<ErrorResponse><Error><Type>Sender</Type><Code>AWS.SimpleQueueService.NonExistentQueue</Code>
+/// <Message>…</Message><Detail/></Error><RequestId>…</RequestId></ErrorResponse>`.
+fn is_sqs(model: Option<&ServiceModel>) -> bool {
+    model.is_some_and(|m| m.metadata.service_id == "SQS")
+}
+
+/// Whether `<Error>` closes with `<Detail/>`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ErrorDetail {
+    None,
+    Empty,
 }
 
 /// The `<ErrorResponse>` document awsQuery and restXml share.
@@ -222,6 +266,7 @@ pub(crate) fn error_body(
     request_id: &str,
     resolved: &ResolvedError,
     err: &ServiceError,
+    detail: ErrorDetail,
 ) -> String {
     let mut w = model.map_or_else(XmlWriter::without_model, XmlWriter::new);
     w.open("ErrorResponse", root_attributes);
@@ -245,6 +290,9 @@ pub(crate) fn error_body(
                 _ => {}
             },
         }
+    }
+    if detail == ErrorDetail::Empty {
+        w.text_element("Detail", &[], "");
     }
     w.close("Error");
     w.text_element("RequestId", &[], request_id);

@@ -162,7 +162,7 @@ pub fn encode_error(model: Option<&ServiceModel>, request_id: &str, resolved: &R
     if let Some((model, shape)) = model.and_then(|m| Some((m, m.error_shape(&err.code)?.1))) {
         rest::encode_bindings(model, shape, &Document::Object(err.fields.clone()), &mut headers);
     }
-    let body = format!("{DECLARATION}{}", crate::query::error_body(model, &namespace, request_id, resolved, err));
+    let body = format!("{DECLARATION}{}", crate::query::error_body(model, &namespace, request_id, resolved, err, crate::query::ErrorDetail::None));
     let status = StatusCode::from_u16(resolved.status).unwrap_or(StatusCode::BAD_REQUEST);
     HttpResponse { status, headers, body: Bytes::from(body) }
 }

@@ -10,6 +10,7 @@ use nimbus_protocol::{HttpRequest, HttpResponse, Protocol, Wire};
 
 use crate::classify::{Classified, classify};
 use crate::credentials::account_for_key;
+use crate::sqs_queue_url::fill_queue_url_from_path;
 use crate::{AuthMode, Nimbus};
 
 /// What the access log records of a request.
@@ -26,7 +27,9 @@ pub async fn handle_aws(nimbus: &Arc<Nimbus>, req: HttpRequest, request_id: &str
         return Outcome { response: unclassified(request_id), service: None, operation: None };
     };
     let service_name = classified.service.name.clone();
-    let model = nimbus_model::service(&service_name).expect("the index only names embedded models");
+    let service_model = nimbus_model::service(&service_name).expect("the index only names embedded models");
+    // The model the wire is read and written through: SQS over awsQuery uses its query model.
+    let model = nimbus_protocol::wire_model(classified.protocol, service_model);
     let query_mode = header(&req, "x-amzn-query-mode").is_some_and(|v| v.eq_ignore_ascii_case("true"));
     let wire = Wire { protocol: classified.protocol, model, request_id, query_mode };
     let fail = |err: ServiceError| nimbus_protocol::encode_error(wire.protocol, Some(model), request_id, query_mode, &err);
@@ -48,7 +51,9 @@ pub async fn handle_aws(nimbus: &Arc<Nimbus>, req: HttpRequest, request_id: &str
             .service(&service_name)
             .filter(|s| s.operations().contains(&op_name))
             .ok_or_else(|| ServiceError::not_implemented(&model.metadata.service_id, op_name))?;
-        let input = nimbus_protocol::decode_request(&wire, op, &req)?;
+        let mut input = nimbus_protocol::decode_unvalidated(&wire, op, &req)?;
+        fill_queue_url_from_path(model, op, &req, &mut input);
+        nimbus_protocol::validate::validate_input(&wire, op, &input)?;
         let ctx = RequestContext {
             request_id: request_id.to_owned(),
             account_id,
@@ -57,6 +62,7 @@ pub async fn handle_aws(nimbus: &Arc<Nimbus>, req: HttpRequest, request_id: &str
             service: service_name.clone(),
             operation: op_name.to_owned(),
             source_ip,
+            host: header(&req, "host").map(str::to_owned),
         };
         let output = service.call(&ctx, op_name, input).await?;
         Ok::<_, ServiceError>(nimbus_protocol::encode_response(&wire, op, &output))

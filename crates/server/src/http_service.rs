@@ -31,3 +31,13 @@ pub trait Sweeper: Send + Sync {
     fn name(&self) -> &'static str;
     fn sweep(&self) -> BoxFuture<'_, ()>;
 }
+
+/// A service's own pages under `/_nimbus/<name>/` (SNS's signing certificate and its email
+/// mailbox): plain GETs answered with bytes, outside any AWS protocol.
+pub trait AdminPages: Send + Sync {
+    /// The path segment after `/_nimbus/` (`sns`).
+    fn name(&self) -> &'static str;
+    /// Answers `GET /_nimbus/<name><rest>?<query>` with (status, content type, body); `None`
+    /// when there is no such page.
+    fn get(&self, rest: &str, query: &str) -> Option<(u16, &'static str, Vec<u8>)>;
+}

@@ -15,6 +15,7 @@ pub mod credentials;
 pub mod dispatch;
 pub mod http_service;
 pub mod s3_route;
+pub mod sqs_queue_url;
 
 use std::collections::HashMap;
 use std::convert::Infallible;
@@ -33,7 +34,7 @@ use nimbus_store::Store;
 use tokio::net::TcpListener;
 
 pub use credentials::Credentials;
-pub use http_service::{BoxError, HttpService, ResponseBody, Sweeper};
+pub use http_service::{AdminPages, BoxError, HttpService, ResponseBody, Sweeper};
 
 /// The store setting that keeps Nimbus's clock offset across restarts.
 pub const CLOCK_OFFSET_SETTING: &str = "clock.offset_ms";
@@ -64,6 +65,7 @@ pub struct Nimbus {
     services: HashMap<&'static str, Arc<dyn Service>>,
     http_services: HashMap<&'static str, Arc<dyn HttpService>>,
     sweepers: Vec<Arc<dyn Sweeper>>,
+    admin_pages: Vec<Arc<dyn AdminPages>>,
     started: Instant,
 }
 
@@ -73,6 +75,7 @@ pub struct ServiceSet {
     pub services: Vec<Arc<dyn Service>>,
     pub http_services: Vec<Arc<dyn HttpService>>,
     pub sweepers: Vec<Arc<dyn Sweeper>>,
+    pub admin_pages: Vec<Arc<dyn AdminPages>>,
 }
 
 /// How often the sweepers run on their own (wall time).
@@ -82,11 +85,26 @@ impl Nimbus {
     pub fn new(config: Config, store: Store, clock: Clock, credentials: Arc<Credentials>, set: ServiceSet) -> Arc<Self> {
         let services = set.services.into_iter().map(|s| (s.model_name(), s)).collect();
         let http_services = set.http_services.into_iter().map(|s| (s.model_name(), s)).collect();
-        Arc::new(Nimbus { config, store, clock, credentials, services, http_services, sweepers: set.sweepers, started: Instant::now() })
+        Arc::new(Nimbus {
+            config,
+            store,
+            clock,
+            credentials,
+            services,
+            http_services,
+            sweepers: set.sweepers,
+            admin_pages: set.admin_pages,
+            started: Instant::now(),
+        })
     }
 
     pub fn service(&self, model_name: &str) -> Option<&Arc<dyn Service>> {
         self.services.get(model_name)
+    }
+
+    /// The service pages whose name is the first segment of `rest` (the path after `/_nimbus/`).
+    pub(crate) fn admin_pages(&self, name: &str) -> Option<&Arc<dyn AdminPages>> {
+        self.admin_pages.iter().find(|p| p.name() == name)
     }
 
     pub fn http_service(&self, model_name: &str) -> Option<&Arc<dyn HttpService>> {

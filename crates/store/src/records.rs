@@ -130,6 +130,11 @@ pub(crate) fn delete(conn: &Connection, kind: &str, scope: &str, key: &str) -> R
     Ok(stmt.execute(params![kind, scope, key])? == 1)
 }
 
+pub(crate) fn delete_scope(conn: &Connection, kind: &str, scope: &str) -> Result<usize> {
+    let mut stmt = conn.prepare_cached("DELETE FROM records WHERE kind = ?1 AND scope = ?2")?;
+    Ok(stmt.execute(params![kind, scope])?)
+}
+
 pub(crate) fn list<R: Record>(
     conn: &Connection,
     scope: &str,
@@ -242,6 +247,13 @@ impl<'a> Txn<'a> {
     pub fn delete<R: Record>(&self, scope: &str, key: &str) -> Result<bool> {
         self.note_write::<R>();
         delete(self.conn, R::KIND, scope, key)
+    }
+
+    /// Deletes every record of kind R in `scope` (a queue's messages when it is purged or
+    /// deleted); returns how many there were.
+    pub fn delete_scope<R: Record>(&self, scope: &str) -> Result<usize> {
+        self.note_write::<R>();
+        delete_scope(self.conn, R::KIND, scope)
     }
 
     pub fn list<R: Record>(

@@ -1,0 +1,77 @@
+//! The event bus: how one service hands work to another without depending on it.
+//!
+//! SNS fans out to SQS queues and HTTP endpoints, S3 notifies SQS and SNS, and later targets
+//! (Lambda, EventBridge) join the same way. The sending crate builds a [`Delivery`] and calls
+//! [`EventBus::deliver`]; the binary's bus routes it to the receiving service's in-process entry
+//! point (or makes the HTTP call). Service crates never call each other and never see HTTP
+//! themselves.
+
+use serde::{Deserialize, Serialize};
+
+use crate::{Document, ServiceError};
+
+/// One message for one target.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Delivery {
+    /// A message into an SQS queue, named by its ARN.
+    Queue {
+        queue_arn: String,
+        body: String,
+        /// SQS message attributes in document form: `{"name": {"DataType": ..., "StringValue" | "BinaryValue": ...}}`.
+        #[serde(default)]
+        attributes: Document,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        group_id: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        dedup_id: Option<String>,
+        /// The SenderId the message shows (the sending service's principal).
+        sender_id: String,
+    },
+    /// A message published to an SNS topic, named by its ARN (S3 event notifications).
+    Topic {
+        topic_arn: String,
+        message: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        subject: Option<String>,
+    },
+    /// A POST to an HTTP(S) endpoint (SNS http/https subscriptions).
+    Http {
+        url: String,
+        headers: Vec<(String, String)>,
+        body: String,
+    },
+}
+
+/// What a delivery attempt came to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DeliveryError {
+    /// The target does not exist or refused for good (a missing queue, a 4xx): retrying will not help.
+    Permanent(String),
+    /// Worth retrying (a 5xx, a refused connection, a timeout).
+    Transient(String),
+}
+
+impl std::fmt::Display for DeliveryError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            DeliveryError::Permanent(why) => write!(f, "permanent failure: {why}"),
+            DeliveryError::Transient(why) => write!(f, "transient failure: {why}"),
+        }
+    }
+}
+
+impl From<ServiceError> for DeliveryError {
+    fn from(e: ServiceError) -> Self {
+        if e.status.is_some_and(|s| s >= 500) {
+            DeliveryError::Transient(e.to_string())
+        } else {
+            DeliveryError::Permanent(e.to_string())
+        }
+    }
+}
+
+#[async_trait::async_trait]
+pub trait EventBus: Send + Sync {
+    async fn deliver(&self, delivery: &Delivery) -> Result<(), DeliveryError>;
+}
