@@ -109,6 +109,7 @@ fn build_services(store: &Store, clock: &Clock, credentials: &Arc<Credentials>, 
         config.auth_mode == AuthMode::Strict,
         &config.account_id,
         &config.default_region,
+        Some(bus.clone() as Arc<dyn nimbus_core::EventBus>),
     ))));
     let sns_pages = Arc::new(sns::SnsPages { sns: sns.clone(), account_id: config.account_id.clone(), region: config.default_region.clone() });
     let set = ServiceSet {

@@ -195,8 +195,11 @@ pub async fn serve(nimbus: Arc<Nimbus>, listener: TcpListener, shutdown: impl Fu
     }
 }
 
-async fn handle(nimbus: Arc<Nimbus>, req: http::Request<Incoming>, peer: SocketAddr) -> http::Response<ResponseBody> {
+async fn handle(nimbus: Arc<Nimbus>, mut req: http::Request<Incoming>, peer: SocketAddr) -> http::Response<ResponseBody> {
     let started = Instant::now();
+    // Raw-HTTP services (S3) read the client's address here: policies' aws:SourceIp, event
+    // notifications' sourceIPAddress.
+    req.extensions_mut().insert(peer);
     if !admin::is_admin_path(req.uri().path())
         && let Some(s3) = nimbus.http_service(s3_route::S3)
         && s3_route::is_s3(&req)

@@ -76,6 +76,8 @@ pub fn iam_action(operation: &str) -> (String, bool) {
         "GetPublicAccessBlock" => bucket("GetBucketPublicAccessBlock"),
         "DeleteBucketOwnershipControls" => bucket("PutBucketOwnershipControls"),
         "GetBucketLifecycleConfiguration" => bucket("GetLifecycleConfiguration"),
+        "GetBucketNotificationConfiguration" => bucket("GetBucketNotification"),
+        "PutBucketNotificationConfiguration" => bucket("PutBucketNotification"),
         "PutBucketLifecycleConfiguration" | "DeleteBucketLifecycle" => {
             bucket("PutLifecycleConfiguration")
         }

@@ -24,6 +24,9 @@ pub struct Caller {
     /// The region of the signature's scope, when the front removed the signature (s3s then
     /// cannot tell it to the backend).
     pub region: Option<String>,
+    /// The principal's unique id (`AIDA...`, `AROA...:session`; the account id for a root
+    /// user), when the registry knows the key.
+    pub user_id: Option<String>,
 }
 
 pub(crate) const INVALID_ACCESS_KEY_MESSAGE: &str =
@@ -147,6 +150,7 @@ impl NimbusAccess {
                 account_id: ANONYMOUS_ACCOUNT.to_owned(),
                 access_key_id: None,
                 region: None,
+                user_id: None,
             });
             return Ok(Principal::Anonymous);
         };
@@ -184,6 +188,7 @@ impl NimbusAccess {
             account_id: credential.account_id,
             access_key_id: Some(access_key),
             region: None,
+            user_id: Some(credential.user_id),
         });
         Ok(principal)
     }

@@ -21,7 +21,7 @@ use std::sync::Arc;
 use bytes::Bytes;
 use http_body_util::BodyExt;
 use http_body_util::combinators::UnsyncBoxBody;
-use nimbus_core::{Clock, CredentialRegistry};
+use nimbus_core::{Clock, CredentialRegistry, EventBus};
 use nimbus_store::Store;
 use s3s::service::{S3Service, S3ServiceBuilder};
 use s3s::{S3Error, S3ErrorCode};
@@ -69,11 +69,13 @@ impl S3Front {
             strict_auth,
             nimbus_core::DEFAULT_ACCOUNT_ID,
             nimbus_core::DEFAULT_REGION,
+            None,
         )
     }
 
-    /// Like [`S3Front::new`], with the account unsigned/unknown-key requests act as and the
-    /// region assumed when a request names none.
+    /// Like [`S3Front::new`], with the account unsigned/unknown-key requests act as, the
+    /// region assumed when a request names none, and the event bus bucket notifications go
+    /// through (`None`: configurations are stored, nothing is sent).
     pub fn with_defaults(
         store: Store,
         clock: Clock,
@@ -81,10 +83,14 @@ impl S3Front {
         strict_auth: bool,
         default_account: &str,
         default_region: &str,
+        event_bus: Option<Arc<dyn EventBus>>,
     ) -> Self {
-        let backend = S3Backend::new(store.clone(), clock.clone())
+        let mut backend = S3Backend::new(store.clone(), clock.clone())
             .with_default_account(default_account)
             .with_default_region(default_region);
+        if let Some(bus) = event_bus {
+            backend = backend.with_event_bus(bus);
+        }
         let mut builder = S3ServiceBuilder::new(backend.clone());
         builder.set_host(NimbusHost);
         builder.set_config(Arc::new(s3s::config::StaticConfigProvider::new(Arc::new(s3s_config()))));
@@ -160,7 +166,14 @@ impl S3Front {
                 )),
             }
         } else {
-            let prepared = if crate::post_form::is_form_upload(&req) {
+            let form_upload = crate::post_form::is_form_upload(&req);
+            let source_ip = req.extensions().get::<std::net::SocketAddr>().map(|a| a.ip());
+            req.extensions_mut().insert(crate::notifications::RequestInfo {
+                request_id: request_id.clone(),
+                source_ip,
+                form_upload,
+            });
+            let prepared = if form_upload {
                 self.prepare_form_upload(&mut req).await
             } else {
                 self.pre_authenticate(&mut req)
@@ -238,6 +251,7 @@ impl S3Front {
             account_id: account_for_key(&sig.access_key_id, &self.default_account),
             access_key_id: Some(sig.access_key_id.clone()),
             region: Some(sig.region.clone()),
+            user_id: None,
         });
         Ok(())
     }
@@ -266,6 +280,7 @@ impl S3Front {
                 account_id: account_for_key(&key, &self.default_account),
                 access_key_id: Some(key),
                 region: form.region,
+                user_id: None,
             });
         }
         Ok(())
@@ -316,6 +331,7 @@ impl S3Front {
             account_id: account_for_key(&access_key, &self.default_account),
             access_key_id: Some(access_key),
             region: None,
+            user_id: None,
         });
         Ok(())
     }

@@ -14,6 +14,12 @@
 //!   on a timer and after `POST /_nimbus/clock` moves the clock. It returns a
 //!   [`LifecycleReport`] of what it did; it is idempotent and cheap when nothing is due.
 //!
+//! * event notifications (`notifications.rs`, `backend/notification_config.rs`): the bucket's
+//!   `notification` configuration, `s3:TestEvent` on Put, and `ObjectCreated:*`,
+//!   `ObjectRemoved:*`, `LifecycleExpiration:*` events to SQS queues and SNS topics through the
+//!   [`nimbus_core::EventBus`] given to [`S3Front::with_defaults`], sent after the commit in the
+//!   background.
+//!
 //! * encryption at rest (`crypto.rs` chunked AES-256-GCM, `sse.rs` SSE-S3/KMS/C and keys,
 //!   `backend/encryption.rs` default bucket encryption), checksums (`checksums.rs`,
 //!   `backend/integrity.rs`), Object Lock (`backend/object_lock.rs`), GetObjectAttributes.
@@ -34,6 +40,7 @@ mod front;
 mod host;
 mod io;
 mod lifecycle;
+mod notifications;
 mod policy;
 mod post_form;
 mod records;

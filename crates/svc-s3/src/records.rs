@@ -162,6 +162,8 @@ pub fn delete_bucket_configs(txn: &mut Txn, bucket_id: &str) -> Result<(), Store
     txn.delete::<OwnershipConfig>(&scope, OwnershipConfig::NAME)?;
     txn.delete::<EncryptionConfig>(&scope, EncryptionConfig::NAME)?;
     txn.delete::<ObjectLockConfig>(&scope, ObjectLockConfig::NAME)?;
+    use crate::notifications::NotificationConfig;
+    txn.delete::<NotificationConfig>(&scope, NotificationConfig::NAME)?;
     Ok(())
 }
 

@@ -30,7 +30,9 @@ pub fn stage(t: &mut Txn, staged: Staged) -> Result<(), Fail> {
     Ok(())
 }
 
-fn staged(inner: &Inner, sub: &SubscriptionRecord, target: Target) -> Staged {
+/// A pending delivery for `sub`; `topic_policy` is the topic's DeliveryPolicy, which HTTP
+/// subscriptions without their own follow.
+fn staged(inner: &Inner, sub: &SubscriptionRecord, topic_policy: Option<&String>, target: Target) -> Staged {
     let now = inner.now();
     let dead_letter_arn = sub
         .attributes
@@ -40,7 +42,7 @@ fn staged(inner: &Inner, sub: &SubscriptionRecord, target: Target) -> Staged {
     // HTTP endpoints get AWS's default policy (3 retries, 20 s apart); AWS retries SQS and
     // Lambda for days, which for a local cloud is "until it works" within reason.
     let (retries, retry_delay_ms) = match sub.protocol.as_str() {
-        "http" | "https" => http_retry_policy(sub),
+        "http" | "https" => http_retry_policy(sub, topic_policy),
         _ => (10, 1_000),
     };
     Staged {
@@ -49,9 +51,12 @@ fn staged(inner: &Inner, sub: &SubscriptionRecord, target: Target) -> Staged {
     }
 }
 
-fn http_retry_policy(sub: &SubscriptionRecord) -> (u32, i64) {
-    let policy = sub.attributes.get("DeliveryPolicy").and_then(|p| serde_json::from_str::<Value>(p).ok());
-    let healthy = policy.as_ref().and_then(|p| p.get("healthyRetryPolicy"));
+fn http_retry_policy(sub: &SubscriptionRecord, topic_policy: Option<&String>) -> (u32, i64) {
+    let parse = |p: Option<&String>| p.and_then(|p| serde_json::from_str::<Value>(p).ok());
+    let own = parse(sub.attributes.get("DeliveryPolicy")).and_then(|p| p.get("healthyRetryPolicy").cloned());
+    let topic = parse(topic_policy).and_then(|p| p.get("http")?.get("defaultHealthyRetryPolicy").cloned());
+    let healthy = own.or(topic);
+    let healthy = healthy.as_ref();
     let retries = healthy.and_then(|h| h.get("numRetries")?.as_u64()).unwrap_or(3) as u32;
     let delay = healthy.and_then(|h| h.get("minDelayTarget")?.as_i64()).unwrap_or(20);
     (retries, delay * 1000)
@@ -296,9 +301,10 @@ pub fn confirmation_delivery(inner: &Inner, ctx: &RequestContext, topic: &TopicR
         topic.arn
     );
     let now = inner.now();
+    let message_id = nimbus_core::ids::uuid();
     let mut doc = Map::new();
     doc.insert("Type".into(), json!("SubscriptionConfirmation"));
-    doc.insert("MessageId".into(), json!(nimbus_core::ids::uuid()));
+    doc.insert("MessageId".into(), json!(message_id));
     doc.insert("Token".into(), json!(token));
     doc.insert("TopicArn".into(), json!(topic.arn));
     doc.insert("Message".into(), json!(message));
@@ -312,6 +318,7 @@ pub fn confirmation_delivery(inner: &Inner, ctx: &RequestContext, topic: &TopicR
                 url: sub.endpoint.clone(),
                 headers: vec![
                     ("x-amz-sns-message-type".into(), "SubscriptionConfirmation".into()),
+                    ("x-amz-sns-message-id".into(), message_id),
                     ("x-amz-sns-topic-arn".into(), topic.arn.clone()),
                     ("content-type".into(), "text/plain; charset=UTF-8".into()),
                     ("user-agent".into(), "Amazon Simple Notification Service Agent".into()),
@@ -330,7 +337,43 @@ pub fn confirmation_delivery(inner: &Inner, ctx: &RequestContext, topic: &TopicR
             },
         },
     };
-    Ok(staged(inner, sub, target))
+    Ok(staged(inner, sub, topic.attributes.get("DeliveryPolicy"), target))
+}
+
+/// The UnsubscribeConfirmation an HTTP endpoint receives when it is unsubscribed (its
+/// SubscribeURL subscribes it again).
+pub fn unsubscribe_confirmation(inner: &Inner, ctx: &RequestContext, topic_policy: Option<&String>, sub: &SubscriptionRecord) -> Res<Staged> {
+    let token = sub.token.clone().unwrap_or_else(crate::subscriptions::confirmation_token);
+    let subscribe_url = format!("{}/?Action=ConfirmSubscription&TopicArn={}&Token={token}", endpoint(ctx), sub.topic_arn);
+    let message = format!(
+        "You have chosen to deactivate subscription {}.\nTo cancel this operation and restore the subscription, visit the SubscribeURL included in this message.",
+        sub.arn
+    );
+    let message_id = nimbus_core::ids::uuid();
+    let mut doc = Map::new();
+    doc.insert("Type".into(), json!("UnsubscribeConfirmation"));
+    doc.insert("MessageId".into(), json!(message_id));
+    doc.insert("Token".into(), json!(token));
+    doc.insert("TopicArn".into(), json!(sub.topic_arn));
+    doc.insert("Message".into(), json!(message));
+    doc.insert("SubscribeURL".into(), json!(subscribe_url));
+    doc.insert("Timestamp".into(), json!(timestamp(inner.now())));
+    crate::signing::sign_message(inner.signer.get(&inner.store)?, &endpoint(ctx), &mut doc)?;
+    let target = Target::Bus {
+        delivery: Delivery::Http {
+            url: sub.endpoint.clone(),
+            headers: vec![
+                ("x-amz-sns-message-type".into(), "UnsubscribeConfirmation".into()),
+                ("x-amz-sns-message-id".into(), message_id),
+                ("x-amz-sns-topic-arn".into(), sub.topic_arn.clone()),
+                ("x-amz-sns-subscription-arn".into(), sub.arn.clone()),
+                ("content-type".into(), "text/plain; charset=UTF-8".into()),
+                ("user-agent".into(), "Amazon Simple Notification Service Agent".into()),
+            ],
+            body: Value::Object(doc).to_string(),
+        },
+    };
+    Ok(staged(inner, sub, topic_policy, target))
 }
 
 pub async fn publish(inner: &Inner, ctx: &RequestContext, input: &Value) -> Res<Value> {
@@ -383,7 +426,7 @@ async fn publish_checked(inner: &Inner, ctx: &RequestContext, topic: &TopicRecor
         message.sequence = first_sequence.map(|f| format!("{:020}", f + i as u64));
         for sub in subs.iter().filter(|s| matches(s, message)) {
             if let Some(target) = target_for(inner, ctx, &topic.arn, sub, message, now)? {
-                staged_all.push(staged(inner, sub, target));
+                staged_all.push(staged(inner, sub, topic.attributes.get("DeliveryPolicy"), target));
             }
         }
         let mut answer = Map::new();

@@ -144,12 +144,18 @@ pub async fn subscribe(inner: &Inner, ctx: &RequestContext, input: &Value) -> Re
     Ok(json!({ "SubscriptionArn": shown_arn(&sub, return_arn) }))
 }
 
+/// Listings show an unconfirmed subscription's ARN as `PendingConfirmation` (Subscribe's answer
+/// says "pending confirmation").
+fn listed_arn(sub: &SubscriptionRecord) -> String {
+    if sub.confirmed { sub.arn.clone() } else { "PendingConfirmation".into() }
+}
+
 /// AWS shows "pending confirmation" instead of the ARN of an unconfirmed subscription.
 fn shown_arn(sub: &SubscriptionRecord, return_arn: bool) -> String {
     if sub.confirmed || return_arn { sub.arn.clone() } else { "pending confirmation".into() }
 }
 
-fn confirmation_token() -> String {
+pub fn confirmation_token() -> String {
     let bytes: [u8; 64] = std::array::from_fn(|_| rand::random::<u8>());
     hex::encode(bytes)
 }
@@ -172,10 +178,31 @@ pub async fn confirm_subscription(inner: &Inner, _ctx: &RequestContext, input: &
     Ok(json!({ "SubscriptionArn": sub.arn }))
 }
 
-pub async fn unsubscribe(inner: &Inner, _ctx: &RequestContext, input: &Value) -> Res<Value> {
+pub async fn unsubscribe(inner: &Inner, ctx: &RequestContext, input: &Value) -> Res<Value> {
     let arn = required(input, "SubscriptionArn")?;
     let (scope, id) = subscription_key(arn).ok_or_else(|| invalid("SubscriptionArn"))?;
-    inner.write(move |t| Ok(t.delete::<SubscriptionRecord>(&scope, &id)?)).await?;
+    // HTTP endpoints are told, as AWS does, with a way back in.
+    let sub = inner.store.get::<SubscriptionRecord>(&scope, &id).map_err(Fail::from)?;
+    let notice = match &sub {
+        Some(sub) if matches!(sub.protocol.as_str(), "http" | "https") && sub.confirmed => {
+            let topic_policy = find_topic(inner, &sub.topic_arn, "TopicArn").ok().and_then(|t| t.attributes.get("DeliveryPolicy").cloned());
+            Some(publish::unsubscribe_confirmation(inner, ctx, topic_policy.as_ref(), sub)?)
+        }
+        _ => None,
+    };
+    let staged = notice.is_some();
+    inner
+        .write(move |t| {
+            t.delete::<SubscriptionRecord>(&scope, &id)?;
+            if let Some(n) = notice {
+                publish::stage(t, n)?;
+            }
+            Ok(())
+        })
+        .await?;
+    if staged {
+        inner.deliveries.wake();
+    }
     Ok(json!({}))
 }
 
@@ -193,7 +220,7 @@ pub fn list_subscriptions(inner: &Inner, ctx: &RequestContext, input: &Value, to
     let subs: Vec<Value> = matching
         .iter()
         .take(PAGE)
-        .map(|(_, s)| json!({ "SubscriptionArn": shown_arn(s, false), "Owner": s.owner, "Protocol": s.protocol, "Endpoint": s.endpoint, "TopicArn": s.topic_arn }))
+        .map(|(_, s)| json!({ "SubscriptionArn": listed_arn(s), "Owner": s.owner, "Protocol": s.protocol, "Endpoint": s.endpoint, "TopicArn": s.topic_arn }))
         .collect();
     let mut out = Map::new();
     out.insert("Subscriptions".into(), Value::Array(subs));

@@ -15,12 +15,14 @@ use s3s::dto::*;
 use s3s::{S3Error, S3ErrorCode, S3Request, S3Response, S3Result};
 
 use super::multipart::drop_parts;
+use super::objects::shown_version;
 use super::versions::{Found, NewTop, State, find_version, push_version, remove_version};
 use super::{S3Backend, TxError, access_denied, no_such_bucket};
 use crate::io::store_error;
+use crate::notifications::{EXPIRED_DELETE, EXPIRED_MARKER, ObjectEvent, Origin};
 use crate::lifecycle::{LifecycleConfig, Rule, config_from, due_after_days, rules_to};
 use crate::records::{
-    BUCKET_SCOPE, BucketConfig, BucketRecord, ObjectRecord, UploadRecord, VersionBody,
+    BUCKET_SCOPE, BucketConfig, BucketRecord, NULL_VERSION, ObjectRecord, UploadRecord, VersionBody,
     VersionRecord, VersioningConfig, get_config, object_key_of, object_scope, set_config,
     upload_scope, version_prefix, version_scope,
 };
@@ -474,15 +476,24 @@ impl S3Backend {
             }
             let state = State::of(get_config::<VersioningConfig>(txn, &bucket.id)?.as_ref());
             let pushed = push_version(txn, &bucket.id, key, NewTop::DeleteMarker, state, now)?;
-            Ok(Some((state, pushed.garbage)))
+            let event = ObjectEvent {
+                name: if state == State::Unversioned { EXPIRED_DELETE } else { EXPIRED_MARKER },
+                key: key.to_owned(),
+                size: None,
+                etag: None,
+                version_id: shown_version(state, pushed.version_id),
+                sequencer: self.next_sequencer(),
+            };
+            Ok(Some((state, pushed.garbage, event)))
         });
-        if let Some((state, garbage)) = done.map_err(store_error)? {
+        if let Some((state, garbage, event)) = done.map_err(store_error)? {
             if state == State::Unversioned {
                 report.objects_expired += 1;
             } else {
                 report.delete_markers_placed += 1;
             }
             self.after_commit(garbage);
+            self.notify(bucket, &Origin::lifecycle(), &[event]);
         }
         Ok(())
     }
@@ -561,14 +572,24 @@ impl S3Backend {
             }
             match found {
                 Some(Found::Stacked(k, _)) if k == vkey => {
-                    remove_version(txn, &bucket.id, key, judged.version_id())
+                    let removed = remove_version(txn, &bucket.id, key, judged.version_id())?;
+                    Ok(removed.map(|r| (r, self.next_sequencer())))
                 }
                 _ => Ok(None),
             }
         });
         match removed.map_err(store_error)? {
-            Some(r) => {
+            Some((r, sequencer)) => {
                 self.after_commit(r.garbage);
+                let event = ObjectEvent {
+                    name: EXPIRED_DELETE,
+                    key: key.to_owned(),
+                    size: None,
+                    etag: None,
+                    version_id: Some(judged.version_id().unwrap_or(NULL_VERSION).to_owned()),
+                    sequencer,
+                };
+                self.notify(bucket, &Origin::lifecycle(), &[event]);
                 Ok(true)
             }
             None => Ok(false),

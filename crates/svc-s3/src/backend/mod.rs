@@ -12,6 +12,7 @@ mod integrity;
 mod lifecycle;
 mod list;
 mod multipart;
+mod notification_config;
 mod object_lock;
 mod objects;
 mod versions;
@@ -20,13 +21,14 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 mod site_config;
 
-use nimbus_core::Clock;
+use nimbus_core::{Clock, EventBus};
 use nimbus_store::{BlobId, Store, StoreError};
 use s3s::dto::*;
 use s3s::{S3, S3Error, S3ErrorCode, S3Request, S3Response, S3Result};
 
 use crate::auth::Caller;
 use crate::io::store_error;
+use crate::notifications::{Notifier, ObjectEvent, Origin, RequestInfo, Sequencer};
 use crate::records::{BUCKET_SCOPE, BucketRecord};
 
 pub use lifecycle::LifecycleReport;
@@ -42,6 +44,9 @@ pub struct S3Backend {
     /// sweeper can skip buckets where nothing changed and nothing has come due.
     generation: Arc<AtomicU64>,
     sweep_memo: Arc<lifecycle::SweepMemo>,
+    /// Where bucket notifications go (nowhere without an event bus).
+    events: Notifier,
+    sequencer: Arc<Sequencer>,
 }
 
 impl S3Backend {
@@ -53,7 +58,80 @@ impl S3Backend {
             default_region: nimbus_core::DEFAULT_REGION.to_owned(),
             generation: Arc::new(AtomicU64::new(0)),
             sweep_memo: Arc::default(),
+            events: Notifier::default(),
+            sequencer: Arc::default(),
         }
+    }
+
+    /// Sends bucket notifications through `bus` (SQS queues, SNS topics).
+    pub fn with_event_bus(mut self, bus: Arc<dyn EventBus>) -> Self {
+        self.events = Notifier::new(bus);
+        self
+    }
+
+    /// The next event sequencer: call inside the transaction that commits the change, so
+    /// sequencers follow the commit order.
+    fn next_sequencer(&self) -> String {
+        self.sequencer.next(self.now_ms())
+    }
+
+    /// Who and where a request is from, for its event messages.
+    fn origin<T>(&self, req: &S3Request<T>) -> Origin {
+        let info = req.extensions.get::<RequestInfo>();
+        let request_id = info.map_or_else(nimbus_core::ids::request_id, |i| i.request_id.clone());
+        let principal_id = match req.extensions.get::<Caller>() {
+            None => self.default_account.clone(),
+            Some(c) if c.account_id == crate::auth::ANONYMOUS_ACCOUNT => "Anonymous".to_owned(),
+            Some(c) => match &c.user_id {
+                Some(user) if *user != c.account_id => format!("AWS:{user}"),
+                _ => c.account_id.clone(),
+            },
+        };
+        Origin {
+            host_id: crate::errors::host_id(&request_id),
+            request_id,
+            principal_id,
+            // The server does not pass the client's address on today; clients are local.
+            source_ip: info
+                .and_then(|i| i.source_ip)
+                .map_or_else(|| "127.0.0.1".to_owned(), |ip| ip.to_string()),
+        }
+    }
+
+    /// Sends the events of a committed change to the bucket's destinations that want them, in
+    /// the background: the request neither waits for nor fails with the deliveries.
+    fn notify(&self, bucket: &BucketRecord, origin: &Origin, events: &[ObjectEvent]) {
+        if !self.events.enabled() || events.is_empty() {
+            return;
+        }
+        let config = match crate::records::get_config::<crate::notifications::NotificationConfig>(
+            &self.store,
+            &bucket.id,
+        ) {
+            Ok(Some(config)) => config,
+            Ok(None) => return,
+            Err(e) => {
+                tracing::warn!("s3 notifications of bucket {}: reading the configuration: {e}", bucket.name);
+                return;
+            }
+        };
+        let now = self.now_ms();
+        let mut deliveries = Vec::new();
+        for event in events {
+            for destination in config.destinations.iter().filter(|d| d.wants(event.name, &event.key)) {
+                let message =
+                    crate::notifications::event_message(bucket, origin, now, event, &destination.id);
+                match destination.delivery(message) {
+                    Some(delivery) => deliveries.push(delivery),
+                    None => tracing::debug!(
+                        "s3 notification {} for {}: Lambda destinations are not delivered (no Lambda in Nimbus)",
+                        event.name,
+                        destination.arn
+                    ),
+                }
+            }
+        }
+        self.events.send(deliveries);
     }
 
     /// Notes a change the lifecycle sweeper must look at (call after the commit).
@@ -697,6 +775,20 @@ impl S3 for S3Backend {
         self.op_delete_public_access_block(req)
     }
 
+    // ---- notifications ----
+    async fn put_bucket_notification_configuration(
+        &self,
+        req: S3Request<PutBucketNotificationConfigurationInput>,
+    ) -> S3Result<S3Response<PutBucketNotificationConfigurationOutput>> {
+        self.op_put_bucket_notification_configuration(req).await
+    }
+    async fn get_bucket_notification_configuration(
+        &self,
+        req: S3Request<GetBucketNotificationConfigurationInput>,
+    ) -> S3Result<S3Response<GetBucketNotificationConfigurationOutput>> {
+        self.op_get_bucket_notification_configuration(req)
+    }
+
     // ---- CORS and website ----
     async fn put_bucket_cors(
         &self,
@@ -808,6 +900,7 @@ pub const OPERATIONS: &[&str] = &[
     "GetBucketEncryption",
     "GetBucketLifecycleConfiguration",
     "GetBucketLocation",
+    "GetBucketNotificationConfiguration",
     "GetBucketOwnershipControls",
     "GetBucketPolicy",
     "GetBucketPolicyStatus",
@@ -834,6 +927,7 @@ pub const OPERATIONS: &[&str] = &[
     "PutBucketCors",
     "PutBucketEncryption",
     "PutBucketLifecycleConfiguration",
+    "PutBucketNotificationConfiguration",
     "PutBucketOwnershipControls",
     "PutBucketPolicy",
     "PutBucketTagging",

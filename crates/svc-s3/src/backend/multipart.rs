@@ -325,6 +325,7 @@ impl S3Backend {
         req: S3Request<CompleteMultipartUploadInput>,
     ) -> S3Result<S3Response<CompleteMultipartUploadOutput>> {
         let account = self.account(&req);
+        let origin = self.origin(&req);
         let host = req
             .headers
             .get(http::header::HOST)
@@ -434,7 +435,7 @@ impl S3Backend {
             lock: upload.lock.clone(),
         };
         let uploads = upload_scope(&bucket.id);
-        let version_id = self.commit_object(
+        let committed = self.commit_object(
             &bucket,
             &input.key,
             record,
@@ -450,6 +451,12 @@ impl S3Backend {
                 Ok(drop_parts(txn, &upload.upload_id)?)
             },
         )?;
+        self.notify(
+            &bucket,
+            &origin,
+            &[committed.created(crate::notifications::CREATED_MULTIPART, &input.key, size, &etag)],
+        );
+        let version_id = committed.version_id;
         let location = match host {
             Some(host) => format!("http://{host}/{}/{}", bucket.name, url_encode(&input.key)),
             None => format!("/{}/{}", bucket.name, url_encode(&input.key)),

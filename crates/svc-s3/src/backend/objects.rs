@@ -17,6 +17,7 @@ use super::{
 use super::object_lock::{locked_error, set_lock_headers};
 use super::integrity::{self, Trailers, given_checksums, set_object_checksum};
 use crate::checksums::{self, Algorithm};
+use crate::notifications::{self, ObjectEvent, RequestInfo};
 use crate::io::{self, BlobStream, WriteSpec, store_error};
 use crate::sse::{self, CustomerKey, WriteKey, set_sse};
 use crate::records::{
@@ -284,7 +285,8 @@ impl S3Backend {
     /// object), under the bucket's versioning state, and deletes the bodies it replaced. On
     /// refusal the new blob is deleted. `also` runs in the same transaction (multipart
     /// completion drops its upload there) and returns more blobs to delete after the commit.
-    /// Returns the version id to show (`None` on a never-versioned bucket).
+    /// Returns the version id to show (`None` on a never-versioned bucket) and the change's
+    /// event sequencer.
     pub(super) fn commit_object(
         &self,
         bucket: &BucketRecord,
@@ -292,7 +294,7 @@ impl S3Backend {
         record: ObjectRecord,
         check: impl FnOnce(Option<&ObjectRecord>) -> S3Result<()>,
         also: impl FnOnce(&mut nimbus_store::Txn) -> Result<Vec<nimbus_store::BlobId>, TxError>,
-    ) -> S3Result<Option<String>> {
+    ) -> S3Result<Committed> {
         let new_blob = record.blob.clone();
         let now = self.now_ms();
         let result = self.store.transaction(|txn| -> Result<_, TxError> {
@@ -309,13 +311,17 @@ impl S3Backend {
                 now,
             )?;
             garbage.extend(pushed.garbage);
-            Ok((shown_version(state, pushed.version_id), garbage))
+            let committed = Committed {
+                version_id: shown_version(state, pushed.version_id),
+                sequencer: self.next_sequencer(),
+            };
+            Ok((committed, garbage))
         });
         match result {
-            Ok((version, garbage)) => {
+            Ok((committed, garbage)) => {
                 self.delete_blobs(garbage);
                 self.changed();
-                Ok(version)
+                Ok(committed)
             }
             Err(e) => {
                 self.delete_blobs([new_blob]);
@@ -329,6 +335,12 @@ impl S3Backend {
         req: S3Request<PutObjectInput>,
     ) -> S3Result<S3Response<PutObjectOutput>> {
         let account = self.account(&req);
+        let origin = self.origin(&req);
+        let event_name = if req.extensions.get::<RequestInfo>().is_some_and(|i| i.form_upload) {
+            notifications::CREATED_POST
+        } else {
+            notifications::CREATED_PUT
+        };
         let trailers = Trailers::of(&req);
         let mut input = req.input;
         let bucket = self.bucket_for(&input.bucket, &account)?;
@@ -405,17 +417,22 @@ impl S3Backend {
             part_list: Vec::new(),
             lock,
         };
-        let version_id = self.commit_object(
+        let committed = self.commit_object(
             &bucket,
             &input.key,
             record,
             |current| check_write_conditions(if_match.as_ref(), if_none_match.as_ref(), current),
             |_| Ok(Vec::new()),
         )?;
+        self.notify(
+            &bucket,
+            &origin,
+            &[committed.created(event_name, &input.key, size, &etag)],
+        );
         let mut out = PutObjectOutput {
             e_tag: Some(ETag::Strong(etag)),
             size: i64::try_from(size).ok(),
-            version_id,
+            version_id: committed.version_id,
             ..Default::default()
         };
         set_sse!(out, sse::headers_for(&key.sse, key.bucket_key, key.customer_md5.as_deref()));
@@ -574,6 +591,7 @@ impl S3Backend {
         req: S3Request<DeleteObjectInput>,
     ) -> S3Result<S3Response<DeleteObjectOutput>> {
         let account = self.account(&req);
+        let origin = self.origin(&req);
         let bucket = self.bucket_for(&req.input.bucket, &account)?;
         let version = parse_version_id(req.input.version_id.as_deref())?;
         let if_match = req.input.if_match.clone();
@@ -587,6 +605,7 @@ impl S3Backend {
                 _ => Ok(()),
             }
         })?;
+        self.notify(&bucket, &origin, &[deleted.event(&req.input.key)]);
         Ok(S3Response::new(DeleteObjectOutput {
             delete_marker: deleted.delete_marker.then_some(true),
             version_id: deleted.version_id,
@@ -617,6 +636,8 @@ impl S3Backend {
                     let deleted = Deleted {
                         delete_marker: state.shows_versions(),
                         version_id: shown_version(state, pushed.version_id),
+                        marker_created: state.shows_versions(),
+                        sequencer: self.next_sequencer(),
                     };
                     Ok((deleted, pushed.garbage))
                 }
@@ -631,6 +652,8 @@ impl S3Backend {
                     let deleted = Deleted {
                         delete_marker: removed.as_ref().is_some_and(|r| r.delete_marker),
                         version_id: Some(v.unwrap_or_else(|| NULL_VERSION.to_owned())),
+                        marker_created: false,
+                        sequencer: self.next_sequencer(),
                     };
                     Ok((deleted, removed.map(|r| r.garbage).unwrap_or_default()))
                 }
@@ -646,6 +669,7 @@ impl S3Backend {
         req: S3Request<DeleteObjectsInput>,
     ) -> S3Result<S3Response<DeleteObjectsOutput>> {
         let account = self.account(&req);
+        let origin = self.origin(&req);
         let bucket = self.bucket_for(&req.input.bucket, &account)?;
         let delete = req.input.delete;
         if delete.objects.len() > 1000 {
@@ -658,6 +682,7 @@ impl S3Backend {
         let bypass = req.input.bypass_governance_retention.unwrap_or(false);
         let mut deleted = Vec::new();
         let mut errors = Vec::new();
+        let mut events = Vec::new();
         for ident in delete.objects {
             let key = ident.key;
             let result = parse_version_id(ident.version_id.as_deref()).and_then(|version| {
@@ -672,6 +697,7 @@ impl S3Backend {
             });
             match result {
                 Ok(d) => {
+                    events.push(d.event(&key));
                     if !quiet {
                         // A new delete marker is reported as such; a removed version by its id.
                         let (version_id, marker_id) = match (&ident.version_id, d.delete_marker) {
@@ -695,6 +721,7 @@ impl S3Backend {
                 }),
             }
         }
+        self.notify(&bucket, &origin, &events);
         Ok(S3Response::new(DeleteObjectsOutput {
             deleted: Some(deleted),
             errors: Some(errors),
@@ -757,6 +784,7 @@ impl S3Backend {
         req: S3Request<CopyObjectInput>,
     ) -> S3Result<S3Response<CopyObjectOutput>> {
         let account = self.account(&req);
+        let origin = self.origin(&req);
         let mut input = req.input;
         let dest_bucket = self.bucket_for(&input.bucket, &account)?;
         let source = self.copy_source(&input.copy_source, &account)?;
@@ -872,14 +900,20 @@ impl S3Backend {
             part_list: Vec::new(),
             lock,
         };
-        let (etag, last_modified_ms) = (record.etag.clone(), record.last_modified_ms);
-        let version_id = self.commit_object(
+        let (etag, last_modified_ms, size) = (record.etag.clone(), record.last_modified_ms, record.size);
+        let committed = self.commit_object(
             &dest_bucket,
             &input.key,
             record,
             |_| Ok(()),
             |_| Ok(Vec::new()),
         )?;
+        self.notify(
+            &dest_bucket,
+            &origin,
+            &[committed.created(notifications::CREATED_COPY, &input.key, size, &etag)],
+        );
+        let version_id = committed.version_id;
         let mut result = CopyObjectResult {
             e_tag: Some(ETag::Strong(etag)),
             last_modified: Some(ts(last_modified_ms)),
@@ -990,6 +1024,48 @@ impl S3Backend {
 pub(super) struct Deleted {
     pub delete_marker: bool,
     pub version_id: Option<String>,
+    /// The delete stacked a new delete marker (no version id, on a bucket that shows versions).
+    pub marker_created: bool,
+    pub sequencer: String,
+}
+
+impl Deleted {
+    /// The `ObjectRemoved:*` event of this delete of `key`.
+    pub fn event(&self, key: &str) -> ObjectEvent {
+        ObjectEvent {
+            name: if self.marker_created {
+                notifications::REMOVED_MARKER
+            } else {
+                notifications::REMOVED_DELETE
+            },
+            key: key.to_owned(),
+            size: None,
+            etag: None,
+            version_id: self.version_id.clone(),
+            sequencer: self.sequencer.clone(),
+        }
+    }
+}
+
+/// What [`S3Backend::commit_object`] committed.
+pub(super) struct Committed {
+    /// The version id to show (`None` on a never-versioned bucket).
+    pub version_id: Option<String>,
+    pub sequencer: String,
+}
+
+impl Committed {
+    /// The `ObjectCreated:*` event of the object committed.
+    pub fn created(&self, name: &'static str, key: &str, size: u64, etag: &str) -> ObjectEvent {
+        ObjectEvent {
+            name,
+            key: key.to_owned(),
+            size: Some(size),
+            etag: Some(etag.to_owned()),
+            version_id: self.version_id.clone(),
+            sequencer: self.sequencer.clone(),
+        }
+    }
 }
 
 /// The object a copy reads, and where it came from.

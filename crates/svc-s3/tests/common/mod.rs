@@ -120,13 +120,30 @@ pub async fn start(strict: bool) -> Harness {
 
 /// A harness on a given clock (lifecycle tests move a fixed one).
 pub async fn start_with_clock(strict: bool, clock: Clock) -> Harness {
+    start_with(strict, clock, None).await
+}
+
+/// A harness whose bucket notifications go to `bus`.
+pub async fn start_with_bus(bus: Arc<dyn nimbus_core::EventBus>) -> Harness {
+    start_with(false, Clock::system(), Some(bus)).await
+}
+
+async fn start_with(strict: bool, clock: Clock, bus: Option<Arc<dyn nimbus_core::EventBus>>) -> Harness {
     let store = Store::open_ephemeral().unwrap();
     let registry = Arc::new(Registry::default());
     registry.register(credential(KEY, SECRET, ACCOUNT)).unwrap();
     registry
         .register(credential(OTHER_KEY, OTHER_SECRET, "111122223333"))
         .unwrap();
-    let front = Arc::new(S3Front::new(store.clone(), clock.clone(), registry.clone(), strict));
+    let front = Arc::new(S3Front::with_defaults(
+        store.clone(),
+        clock.clone(),
+        registry.clone(),
+        strict,
+        nimbus_core::DEFAULT_ACCOUNT_ID,
+        nimbus_core::DEFAULT_REGION,
+        bus,
+    ));
     let server_front = front.clone();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
