@@ -118,6 +118,15 @@ def nimbus():
     server.stop()
 
 
+@pytest.fixture(scope="module")
+def server():
+    """A Nimbus of the test module's own, for modules that move its clock (which the shared
+    session server must not see)."""
+    s = Nimbus()
+    yield s
+    s.stop()
+
+
 @pytest.fixture
 def start_nimbus():
     """Starts extra Nimbus processes with their own flags; all are stopped after the test."""

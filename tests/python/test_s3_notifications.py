@@ -19,7 +19,7 @@ import botocore.exceptions
 import pytest
 import requests
 
-from conftest import Nimbus, S3_PATH_STYLE
+from conftest import S3_PATH_STYLE
 
 ACCOUNT = "000000000000"
 REGION = "us-east-1"
@@ -27,13 +27,6 @@ EMPTY = {"TopicConfigurations": [], "QueueConfigurations": [], "LambdaFunctionCo
 
 
 # --- fixtures and helpers --------------------------------------------------------------------
-
-@pytest.fixture(scope="module")
-def server():
-    s = Nimbus()
-    yield s
-    s.stop()
-
 
 @pytest.fixture(scope="module")
 def s3(server):

@@ -28,20 +28,12 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding
 
-from conftest import Nimbus
 
 ACCOUNT = "000000000000"
 REGION = "us-east-1"
 
 
 # --- fixtures and helpers --------------------------------------------------------------------
-
-@pytest.fixture(scope="module")
-def server():
-    s = Nimbus()
-    yield s
-    s.stop()
-
 
 @pytest.fixture(scope="module")
 def sns(server):

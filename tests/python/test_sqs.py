@@ -25,20 +25,12 @@ import pytest
 import requests
 
 import sigv4
-from conftest import Nimbus
 
 ACCOUNT = "000000000000"
 REGION = "us-east-1"
 
 
 # --- fixtures and helpers --------------------------------------------------------------------
-
-@pytest.fixture(scope="module")
-def server():
-    s = Nimbus()
-    yield s
-    s.stop()
-
 
 @pytest.fixture(scope="module")
 def sqs(server):

@@ -394,9 +394,14 @@ async fn measure_s3(
     plan: &Plan,
     results: &mut ServerResults,
 ) -> anyhow::Result<()> {
-    let scratch = &plan.s3_scratch;
+    in_scratch(&plan.s3_scratch, measure_s3_in(spec, plan, &plan.s3_scratch, results)).await
+}
+
+/// Runs a suite (whose future has not started yet) with its scratch directory made first and
+/// removed after, however the suite ends.
+async fn in_scratch(scratch: &Path, suite: impl std::future::Future<Output = anyhow::Result<()>>) -> anyhow::Result<()> {
     std::fs::create_dir_all(scratch).with_context(|| format!("creating {}", scratch.display()))?;
-    let outcome = measure_s3_in(spec, plan, scratch, results).await;
+    let outcome = suite.await;
     let _ = std::fs::remove_dir_all(scratch);
     outcome
 }
@@ -450,11 +455,7 @@ async fn measure_sqs(
     plan: &Plan,
     results: &mut ServerResults,
 ) -> anyhow::Result<()> {
-    let scratch = &plan.sqs_scratch;
-    std::fs::create_dir_all(scratch).with_context(|| format!("creating {}", scratch.display()))?;
-    let outcome = measure_sqs_in(spec, plan, scratch, results).await;
-    let _ = std::fs::remove_dir_all(scratch);
-    outcome
+    in_scratch(&plan.sqs_scratch, measure_sqs_in(spec, plan, &plan.sqs_scratch, results)).await
 }
 
 async fn measure_sqs_in(

@@ -486,6 +486,14 @@ pub async fn run_send(
     .await
 }
 
+/// Sends one batch call; the entries it reports successful, or why it failed.
+async fn batch_call(client: &mut Client, request: &SignedRequest, operation: &str) -> Result<u64, String> {
+    match client.send(request).await {
+        Ok(answer) => ok_json(&answer, operation).and_then(|output| batch_outcome(&output, operation).map_err(|(_, why)| why)),
+        Err(error) => Err(format!("{error:#}")),
+    }
+}
+
 async fn send_loop(addr: SocketAddr, request: Arc<SignedRequest>, window: Window) -> Tally {
     let mut tally = Tally::default();
     let mut client = Client::new(addr, Some(window));
@@ -494,12 +502,7 @@ async fn send_loop(addr: SocketAddr, request: Arc<SignedRequest>, window: Window
         if sent >= window.end {
             break;
         }
-        let outcome = match client.send(&request).await {
-            Ok(answer) => ok_json(&answer, "SendMessageBatch").and_then(|output| {
-                batch_outcome(&output, "SendMessageBatch").map_err(|(_, why)| why)
-            }),
-            Err(error) => Err(format!("{error:#}")),
-        };
+        let outcome = batch_call(&mut client, &request, "SendMessageBatch").await;
         let done = Instant::now();
         match outcome {
             Ok(messages) if messages == BATCH as u64 => {
@@ -572,12 +575,7 @@ async fn receive_delete_loop(
                 continue;
             }
         };
-        let outcome = match client.send(&delete).await {
-            Ok(answer) => ok_json(&answer, "DeleteMessageBatch").and_then(|output| {
-                batch_outcome(&output, "DeleteMessageBatch").map_err(|(_, why)| why)
-            }),
-            Err(error) => Err(format!("{error:#}")),
-        };
+        let outcome = batch_call(&mut client, &delete, "DeleteMessageBatch").await;
         let done = Instant::now();
         match outcome {
             Ok(deleted) => {

@@ -43,6 +43,27 @@ pub fn parse_blob(value: &Document) -> Option<Vec<u8>> {
     base64::engine::general_purpose::STANDARD.decode(value.as_str()?).ok()
 }
 
+/// A string member of an input document.
+pub fn str_member<'a>(doc: &'a Document, name: &str) -> Option<&'a str> {
+    doc.get(name).and_then(Document::as_str)
+}
+
+/// A list-of-strings member (absent: empty).
+pub fn string_list_member(doc: &Document, name: &str) -> Vec<String> {
+    doc.get(name)
+        .and_then(Document::as_array)
+        .map(|items| items.iter().filter_map(Document::as_str).map(str::to_owned).collect())
+        .unwrap_or_default()
+}
+
+/// A string-to-string map member (absent: empty), in key order.
+pub fn string_map_member(doc: &Document, name: &str) -> std::collections::BTreeMap<String, String> {
+    doc.get(name)
+        .and_then(Document::as_object)
+        .map(|m| m.iter().filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_owned()))).collect())
+        .unwrap_or_default()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -185,6 +185,22 @@ impl Store {
         self.with_reader(|conn| records::list(conn, scope, prefix, after, limit))
     }
 
+    /// Every record of kind R in `scope`, in key order (read in pages; for scopes small enough
+    /// to hold in memory: a queue's messages at load, an account's topics).
+    pub fn list_all<R: Record>(&self, scope: &str) -> Result<Vec<(String, R)>> {
+        const PAGE: usize = 1000;
+        let mut out: Vec<(String, R)> = Vec::new();
+        loop {
+            let after = out.last().map(|(k, _)| k.clone());
+            let page = self.list::<R>(scope, "", after.as_deref(), PAGE)?;
+            let done = page.len() < PAGE;
+            out.extend(page);
+            if done {
+                return Ok(out);
+            }
+        }
+    }
+
     /// Runs `f` as one atomic, durable transaction: everything it writes through the [`Txn`]
     /// commits together, or nothing does if it returns Err (passed through) or panics.
     ///

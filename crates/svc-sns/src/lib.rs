@@ -136,32 +136,13 @@ fn ctx_scope(ctx: &RequestContext) -> String {
 
 /// Every record of a kind in a scope, in key order.
 fn list_all<R: nimbus_store::Record>(store: &Store, scope: &str) -> Result<Vec<(String, R)>, ServiceError> {
-    let mut out: Vec<(String, R)> = Vec::new();
-    loop {
-        let after = out.last().map(|(k, _)| k.clone());
-        let page = store.list::<R>(scope, "", after.as_deref(), 1000).map_err(Fail::from)?;
-        let done = page.len() < 1000;
-        out.extend(page);
-        if done {
-            return Ok(out);
-        }
-    }
+    Ok(store.list_all::<R>(scope).map_err(Fail::from)?)
 }
 
-fn string<'a>(input: &'a Value, name: &str) -> Option<&'a str> {
-    input.get(name).and_then(Value::as_str)
-}
+use nimbus_core::document::{str_member as string, string_map_member as string_map};
 
 fn required<'a>(input: &'a Value, name: &str) -> Res<&'a str> {
     string(input, name).ok_or_else(|| errors::invalid(name))
-}
-
-fn string_map(input: &Value, name: &str) -> std::collections::BTreeMap<String, String> {
-    input
-        .get(name)
-        .and_then(Value::as_object)
-        .map(|m| m.iter().filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_owned()))).collect())
-        .unwrap_or_default()
 }
 
 /// Opaque pagination tokens: the last key of the page, base64.

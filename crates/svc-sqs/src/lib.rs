@@ -165,9 +165,9 @@ impl Inner {
         let loaded = self
             .read(move |store| {
                 let Some(record) = store.get::<QueueRecord>(&scope, &queue_name)? else { return Ok(None) };
-                let messages = list_all::<MessageRecord>(store, &record.id)?;
-                let receipts: HashMap<String, ReceiveState> = list_all::<ReceiveState>(store, &record.id)?.into_iter().collect();
-                let dedup = list_all::<DedupRecord>(store, &record.id)?;
+                let messages = store.list_all::<MessageRecord>(&record.id)?;
+                let receipts: HashMap<String, ReceiveState> = store.list_all::<ReceiveState>(&record.id)?.into_iter().collect();
+                let dedup = store.list_all::<DedupRecord>(&record.id)?;
                 Ok(Some((record, messages, receipts, dedup)))
             })
             .await?;
@@ -213,20 +213,6 @@ impl Inner {
     }
 }
 
-/// Every record of a kind in a scope, in key order.
-fn list_all<R: nimbus_store::Record>(store: &Store, scope: &str) -> Result<Vec<(String, R)>, Fail> {
-    let mut out: Vec<(String, R)> = Vec::new();
-    loop {
-        let after = out.last().map(|(k, _)| k.clone());
-        let page = store.list::<R>(scope, "", after.as_deref(), 1000)?;
-        let done = page.len() < 1000;
-        out.extend(page);
-        if done {
-            return Ok(out);
-        }
-    }
-}
-
 /// Deletes messages and their receive state.
 fn delete_messages(t: &mut Txn, queue_id: &str, seqs: &[u64]) -> Result<(), Fail> {
     for seq in seqs {
@@ -237,10 +223,8 @@ fn delete_messages(t: &mut Txn, queue_id: &str, seqs: &[u64]) -> Result<(), Fail
     Ok(())
 }
 
-/// Input helpers over the (already validated) input document.
-fn string<'a>(input: &'a Value, name: &str) -> Option<&'a str> {
-    input.get(name).and_then(Value::as_str)
-}
+// Input helpers over the (already validated) input document.
+use nimbus_core::document::{str_member as string, string_list_member as string_list, string_map_member as string_map};
 
 fn required<'a>(input: &'a Value, name: &str) -> Res<&'a str> {
     string(input, name).ok_or_else(|| errors::missing_parameter(name))
@@ -248,18 +232,6 @@ fn required<'a>(input: &'a Value, name: &str) -> Res<&'a str> {
 
 fn integer(input: &Value, name: &str) -> Option<i64> {
     input.get(name).and_then(Value::as_i64)
-}
-
-fn string_list(input: &Value, name: &str) -> Vec<String> {
-    input.get(name).and_then(Value::as_array).map(|a| a.iter().filter_map(Value::as_str).map(str::to_owned).collect()).unwrap_or_default()
-}
-
-fn string_map(input: &Value, name: &str) -> std::collections::BTreeMap<String, String> {
-    input
-        .get(name)
-        .and_then(Value::as_object)
-        .map(|m| m.iter().filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_owned()))).collect())
-        .unwrap_or_default()
 }
 
 #[async_trait::async_trait]

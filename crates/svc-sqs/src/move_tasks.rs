@@ -15,7 +15,7 @@ use serde_json::{Map, Value, json};
 use crate::errors::{Res, invalid_value};
 use crate::queue::Queue;
 use crate::records::{MessageRecord, message_key};
-use crate::{Inner, delete_messages, integer, list_all, required, string};
+use crate::{Inner, delete_messages, integer ,required, string};
 
 #[derive(Default)]
 pub struct MoveTasks {
@@ -103,7 +103,7 @@ pub async fn start(inner: &Arc<Inner>, _ctx: &RequestContext, input: &Value) -> 
 /// Whether some queue names `queue` as its dead-letter target.
 async fn is_dead_letter_queue(inner: &Inner, queue: &Queue) -> Res<bool> {
     let scope = format!("{}/{}", queue.account, queue.region);
-    let records = inner.read(move |store| list_all::<crate::records::QueueRecord>(store, &scope)).await?;
+    let records = inner.read(move |store| Ok(store.list_all::<crate::records::QueueRecord>(&scope)?)).await?;
     Ok(records.iter().any(|(_, r)| {
         r.attributes
             .get("RedrivePolicy")

@@ -14,7 +14,7 @@ use crate::errors::{Fail, Res, invalid_parameter, invalid_value, queue_does_not_
 use crate::names::{self, queue_url};
 use crate::queue::Queue;
 use crate::records::{DedupRecord, DeletedQueue, MessageRecord, QueueRecord, ReceiveState};
-use crate::{Inner, integer, list_all, required, string, string_list, string_map};
+use crate::{Inner, integer ,required, string, string_list, string_map};
 
 /// AWS forbids re-creating a deleted queue's name for this long.
 const RECREATE_AFTER_MS: i64 = 60_000;
@@ -410,7 +410,7 @@ pub async fn list_dead_letter_source_queues(inner: &Inner, ctx: &RequestContext,
     let queue = inner.resolve(ctx, required(input, "QueueUrl")?).await?;
     let (max, after, paginated) = page_params(input)?;
     let scope = scope(&queue.account, &queue.region);
-    let all = inner.read(move |store| list_all::<QueueRecord>(store, &scope)).await?;
+    let all = inner.read(move |store| Ok(store.list_all::<QueueRecord>(&scope)?)).await?;
     let sources: Vec<String> = all
         .into_iter()
         .filter(|(name, _)| after.as_ref().is_none_or(|a| name > a))
