@@ -4,12 +4,14 @@ use rand::Rng;
 
 /// A request id as AWS prints them (a UUID).
 pub fn request_id() -> String {
-    uuid::Uuid::new_v4().to_string()
+    uuid()
 }
 
-/// A UUID v4, e.g. for secret version ids.
+/// A UUID v4, e.g. for secret version ids. Drawn from the thread's CSPRNG (ChaCha, seeded from
+/// the OS) rather than `Uuid::new_v4`'s getrandom call: one system call less per id, which every
+/// request and every SQS message pays.
 pub fn uuid() -> String {
-    uuid::Uuid::new_v4().to_string()
+    uuid::Builder::from_random_bytes(rand::thread_rng().r#gen()).into_uuid().to_string()
 }
 
 /// `len` random characters from `alphabet`.
@@ -60,6 +62,14 @@ pub fn stable_id(prefix: &str, seed: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn uuids_are_random_version_4() {
+        let id = uuid::Uuid::parse_str(&super::uuid()).unwrap();
+        assert_eq!(id.get_version_num(), 4);
+        assert_eq!(id.get_variant(), uuid::Variant::RFC4122);
+        assert_ne!(super::uuid(), super::uuid());
+    }
 
     #[test]
     fn stable_ids_are_stable_and_distinct() {

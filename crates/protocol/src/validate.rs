@@ -47,7 +47,7 @@ pub fn validate_input(wire: &Wire, op: &Operation, input: &Document) -> Result<(
     };
     let strict_types = types_fail_parsing(wire.protocol);
     let mut checker = Checker { model: wire.model, strict_types, violations: Vec::new(), parse_failure: None };
-    checker.check(shape, input, "");
+    checker.check(shape, input, &Path::Root);
     if let Some(message) = checker.parse_failure {
         return Err(serialization_error(message));
     }
@@ -68,6 +68,28 @@ pub fn member_path(parent: &str, member: &str) -> String {
         None => String::new(),
     };
     if parent.is_empty() { lowered } else { format!("{parent}.{lowered}") }
+}
+
+/// Where a value sits in the input, rendered (AWS's way: `tags.1.member.key`) only when a
+/// violation is reported: valid inputs, nearly all of them, never build a path string.
+enum Path<'a> {
+    Root,
+    Member(&'a Path<'a>, &'a str),
+    /// A list element, 1-based.
+    Item(&'a Path<'a>, usize),
+    /// A map value under its key.
+    Entry(&'a Path<'a>, &'a str),
+}
+
+impl Path<'_> {
+    fn render(&self) -> String {
+        match self {
+            Path::Root => String::new(),
+            Path::Member(parent, name) => member_path(&parent.render(), name),
+            Path::Item(parent, n) => format!("{}.{n}.member", parent.render()),
+            Path::Entry(parent, key) => format!("{}.{key}.member", parent.render()),
+        }
+    }
 }
 
 /// What a constraint measures on a value that has its shape's type.
@@ -186,7 +208,7 @@ struct Checker<'m> {
 }
 
 impl<'m> Checker<'m> {
-    fn check(&mut self, shape: &Shape, value: &Document, path: &str) {
+    fn check(&mut self, shape: &Shape, value: &Document, path: &Path) {
         if shape.document {
             return; // a document member holds any JSON value
         }
@@ -205,9 +227,9 @@ impl<'m> Checker<'m> {
         }
     }
 
-    fn members(&mut self, shape: &Shape, fields: &serde_json::Map<String, Document>, path: &str) {
+    fn members(&mut self, shape: &Shape, fields: &serde_json::Map<String, Document>, path: &Path) {
         for (name, member) in &shape.members {
-            let at = member_path(path, name);
+            let at = Path::Member(path, name);
             match fields.get(name) {
                 None | Some(Document::Null) => {
                     if shape.is_required(name) {
@@ -225,13 +247,13 @@ impl<'m> Checker<'m> {
 
     /// Structured elements are checked at `list.N.member`; scalar elements are reported once, at
     /// the list, with all of the element's constraints (`Member must satisfy constraint: [...]`).
-    fn items(&mut self, list: &Shape, value: &Document, items: &[Document], path: &str) {
+    fn items(&mut self, list: &Shape, value: &Document, items: &[Document], path: &Path) {
         let Some(element) = list.member.as_deref().and_then(|m| self.model.shape(&m.shape)) else {
             return;
         };
         if !is_scalar(element) {
             for (i, item) in items.iter().enumerate() {
-                self.check(element, item, &format!("{path}.{}.member", i + 1));
+                self.check(element, item, &Path::Item(path, i + 1));
             }
             return;
         }
@@ -239,7 +261,7 @@ impl<'m> Checker<'m> {
         for (i, item) in items.iter().enumerate() {
             match measure(element, item) {
                 Some(m) => broken |= broken_constraint(element, &m).is_some(),
-                None => self.wrong_type(element, item, &format!("{path}.{}.member", i + 1)),
+                None => self.wrong_type(element, item, &Path::Item(path, i + 1)),
             }
         }
         if broken {
@@ -250,7 +272,7 @@ impl<'m> Checker<'m> {
 
     /// Keys and scalar values are reported at the map (`Map keys must satisfy constraint: [...]`,
     /// `Map value must satisfy constraint: [...]`); structured values at `map.<key>.member`.
-    fn entries(&mut self, map: &Shape, value: &Document, entries: &serde_json::Map<String, Document>, path: &str) {
+    fn entries(&mut self, map: &Shape, value: &Document, entries: &serde_json::Map<String, Document>, path: &Path) {
         let key_shape = map.key.as_deref().and_then(|k| self.model.shape(&k.shape));
         let value_shape = map.value.as_deref().and_then(|v| self.model.shape(&v.shape));
         if let Some(key_shape) = key_shape {
@@ -266,7 +288,7 @@ impl<'m> Checker<'m> {
         let Some(value_shape) = value_shape else { return };
         if !is_scalar(value_shape) {
             for (key, item) in entries {
-                self.check(value_shape, item, &format!("{path}.{key}.member"));
+                self.check(value_shape, item, &Path::Entry(path, key));
             }
             return;
         }
@@ -274,7 +296,7 @@ impl<'m> Checker<'m> {
         for (key, item) in entries {
             match measure(value_shape, item) {
                 Some(m) => broken |= broken_constraint(value_shape, &m).is_some(),
-                None => self.wrong_type(value_shape, item, &format!("{path}.{key}.member")),
+                None => self.wrong_type(value_shape, item, &Path::Entry(path, key)),
             }
         }
         if broken {
@@ -286,16 +308,17 @@ impl<'m> Checker<'m> {
     /// `Value 'x' at 'p' failed to satisfy constraint: C`. AWS leaves the value out when it is
     /// sensitive (and we also for blobs, which Java would print as a buffer object); `None` is
     /// a missing value, printed `null`.
-    fn violation(&mut self, shape: &Shape, value: Option<&Document>, path: &str, constraint: &str) {
+    fn violation(&mut self, shape: &Shape, value: Option<&Document>, path: &Path, constraint: &str) {
         let shown = match value {
             None => "Value null".to_owned(),
             Some(_) if self.hides_value(shape) => "Value".to_owned(),
             Some(v) => format!("Value '{}'", self.render(Some(shape), v)),
         };
+        let path = path.render();
         self.violations.push(format!("{shown} at '{path}' failed to satisfy constraint: {constraint}"));
     }
 
-    fn wrong_type(&mut self, shape: &Shape, value: &Document, path: &str) {
+    fn wrong_type(&mut self, shape: &Shape, value: &Document, path: &Path) {
         if self.strict_types {
             if self.parse_failure.is_none() {
                 self.parse_failure = Some(mismatch_message(shape, value));
