@@ -9,7 +9,7 @@ use serde_json::{Map, Value, json};
 
 use crate::errors::{Fail, Res, invalid, invalid_value};
 use crate::filter_policy::FilterPolicy;
-use crate::records::{MailRecord, PENDING_SCOPE, PendingDelivery, SubscriptionRecord, Target, TopicRecord, pending_key};
+use crate::records::{MailRecord, PENDING_SCOPE, PendingDelivery, SubscriptionRecord, Target, TopicDedup, TopicRecord, pending_key};
 use crate::subscriptions::scope_of;
 use crate::topics::{find_topic, parse_topic_arn};
 use crate::{Inner, list_all, required, scope, string};
@@ -18,6 +18,15 @@ use crate::{Inner, list_all, required, scope, string};
 const MAX_MESSAGE_BYTES: usize = 262_144;
 /// The SenderId SQS shows for messages SNS delivers.
 const SNS_SENDER_ID: &str = "AIDAIT2UOQQY3AUEKVGXU";
+
+/// FIFO topics' deduplication interval.
+const DEDUP_WINDOW_MS: i64 = 5 * 60 * 1000;
+
+/// A FIFO message's number, and the message it duplicates if it does.
+struct Numbered {
+    sequence: String,
+    duplicate_of: Option<String>,
+}
 
 /// A delivery ready to commit.
 pub struct Staged {
@@ -403,30 +412,48 @@ async fn publish_checked(inner: &Inner, ctx: &RequestContext, topic: &TopicRecor
         .filter(|s| s.topic_arn == topic.arn && s.confirmed)
         .collect();
     let now = inner.now();
-    let count = messages.len() as u64;
     let topic_scope = scope(&account, &region);
-    // FIFO topics number their messages; the counter lives in the topic record.
-    let first_sequence = if fifo {
-        let (scope_, name_) = (topic_scope.clone(), name.clone());
+    // FIFO topics number their messages (the counter lives in the topic record) and drop
+    // duplicates: a deduplication id seen in the last 5 minutes is accepted, answered with the
+    // first message's id and number, and not delivered again.
+    let numbered: Vec<Option<Numbered>> = if fifo {
+        let (scope_, name_, arn) = (topic_scope.clone(), name.clone(), topic.arn.clone());
+        let wanted: Vec<(String, String)> = messages.iter().map(|m| (m.dedup_id.clone().unwrap_or_default(), m.id.clone())).collect();
         inner
             .write(move |t| {
                 let mut record = t.get::<TopicRecord>(&scope_, &name_)?.ok_or_else(crate::errors::topic_not_found)?;
-                let first = record.sequence.max((nimbus_core::clock::wall_now().unix_timestamp_nanos() / 1000) as u64) + 1;
-                record.sequence = first + count - 1;
+                let mut last = record.sequence.max((nimbus_core::clock::wall_now().unix_timestamp_nanos() / 1000) as u64);
+                let mut out = Vec::with_capacity(wanted.len());
+                for (dedup_id, message_id) in wanted {
+                    if let Some(seen) = t.get::<TopicDedup>(&arn, &dedup_id)?.filter(|d| d.expires_ms > now) {
+                        out.push(Some(Numbered { sequence: seen.sequence, duplicate_of: Some(seen.message_id) }));
+                        continue;
+                    }
+                    last += 1;
+                    let sequence = format!("{last:020}");
+                    t.put(&arn, &dedup_id, &TopicDedup { message_id, sequence: sequence.clone(), expires_ms: now + DEDUP_WINDOW_MS })?;
+                    out.push(Some(Numbered { sequence, duplicate_of: None }));
+                }
+                record.sequence = last;
                 t.put(&scope_, &name_, &record)?;
-                Ok(Some(first))
+                Ok(out)
             })
             .await?
     } else {
-        None
+        messages.iter().map(|_| None).collect()
     };
     let mut staged_all = Vec::new();
     let mut answers = Vec::new();
-    for (i, message) in messages.iter_mut().enumerate() {
-        message.sequence = first_sequence.map(|f| format!("{:020}", f + i as u64));
-        for sub in subs.iter().filter(|s| matches(s, message)) {
-            if let Some(target) = target_for(inner, ctx, &topic.arn, sub, message, now)? {
-                staged_all.push(staged(inner, sub, topic.attributes.get("DeliveryPolicy"), target));
+    for (message, numbered) in messages.iter_mut().zip(numbered) {
+        let duplicate = numbered.as_ref().and_then(|n| n.duplicate_of.clone());
+        message.sequence = numbered.map(|n| n.sequence);
+        if let Some(first) = duplicate {
+            message.id = first;
+        } else {
+            for sub in subs.iter().filter(|s| matches(s, message)) {
+                if let Some(target) = target_for(inner, ctx, &topic.arn, sub, message, now)? {
+                    staged_all.push(staged(inner, sub, topic.attributes.get("DeliveryPolicy"), target));
+                }
             }
         }
         let mut answer = Map::new();

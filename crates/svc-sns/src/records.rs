@@ -8,6 +8,7 @@
 //!   same commit that accepts the publish, deleted once delivered: an accepted publish is
 //!   delivered after a restart too.
 //! - [`MailRecord`]: email deliveries, kept as the local mailbox (scope `{account}/{region}`).
+//! - [`TopicDedup`]: FIFO topics' recent deduplication ids (scope the topic ARN).
 
 use std::collections::BTreeMap;
 
@@ -81,6 +82,20 @@ pub enum Target {
 
 impl Record for PendingDelivery {
     const KIND: &'static str = "sns.delivery";
+    const VERSION: u32 = 1;
+}
+
+/// A FIFO topic's deduplication id seen in the last 5 minutes (scope: the topic ARN; replaced
+/// when the id is used again after it expired).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TopicDedup {
+    pub message_id: String,
+    pub sequence: String,
+    pub expires_ms: i64,
+}
+
+impl Record for TopicDedup {
+    const KIND: &'static str = "sns.dedup";
     const VERSION: u32 = 1;
 }
 

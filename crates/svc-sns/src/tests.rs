@@ -172,6 +172,26 @@ async fn topic_rules() {
 }
 
 #[tokio::test]
+async fn fifo_topics_drop_duplicates_within_five_minutes() {
+    let f = Fixture::new();
+    let topic = f.ok("CreateTopic", json!({ "Name": "t.fifo", "Attributes": {"FifoTopic": "true"} })).await["TopicArn"].as_str().unwrap().to_owned();
+    f.ok("Subscribe", json!({ "TopicArn": topic, "Protocol": "sqs", "Endpoint": "arn:aws:sqs:us-east-1:000000000000:q.fifo" })).await;
+    let publish = |dedup: &str| json!({ "TopicArn": topic, "Message": "m", "MessageGroupId": "g", "MessageDeduplicationId": dedup });
+    let first = f.ok("Publish", publish("d1")).await;
+    let again = f.ok("Publish", publish("d1")).await;
+    assert_eq!(again, first, "a duplicate answers with the first message's id and number");
+    let other = f.ok("Publish", publish("d2")).await;
+    assert!(other["SequenceNumber"].as_str().unwrap() > first["SequenceNumber"].as_str().unwrap());
+    f.delivered(2).await;
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    assert_eq!(f.bus.delivered.lock().unwrap().len(), 2, "the duplicate was not delivered");
+    f.clock.advance(Duration::from_secs(301));
+    let later = f.ok("Publish", publish("d1")).await;
+    assert_ne!(later["MessageId"], first["MessageId"], "after the window the id is new again");
+    f.delivered(3).await;
+}
+
+#[tokio::test]
 async fn deliveries_survive_a_restart() {
     let dir = tempfile::tempdir().unwrap();
     let clock = Clock::fixed(OffsetDateTime::from_unix_timestamp(1_800_000_000).unwrap());
