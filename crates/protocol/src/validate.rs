@@ -45,6 +45,14 @@ pub fn validate_input(wire: &Wire, op: &Operation, input: &Document) -> Result<(
     let Some(shape) = op.input.as_ref().and_then(|r| wire.model.shape(&r.shape)) else {
         return Ok(());
     };
+    // SQS's query wire names a missing parameter with its own common error (its API reference's
+    // `MissingParameter`), not the generic validation message.
+    if wire.protocol == Protocol::AwsQuery
+        && wire.model.metadata.service_id == "SQS"
+        && let Some(missing) = shape.required.iter().find(|m| input.get(m.as_str()).is_none_or(Document::is_null))
+    {
+        return Err(ServiceError::new("MissingParameter", format!("The request must contain the parameter {missing}.")).with_status(400));
+    }
     let strict_types = types_fail_parsing(wire.protocol);
     let mut checker = Checker { model: wire.model, strict_types, violations: Vec::new(), parse_failure: None };
     checker.check(shape, input, &Path::Root);

@@ -334,9 +334,13 @@ fn errors_are_sqs_error_responses_with_the_query_code() {
 
 #[test]
 fn validation_runs_against_the_query_model() {
+    // SQS names a missing parameter with its MissingParameter error.
     let err = common::decode(&wire(), &post("/", "Action=SendMessage&Version=2012-11-05&MessageBody=x")).unwrap_err();
-    assert_eq!(err.code, "ValidationError");
-    assert!(err.message.contains("at 'queueUrl' failed to satisfy constraint: Member must not be null"), "{}", err.message);
+    assert_eq!(err.code, "MissingParameter");
+    assert_eq!(err.message, "The request must contain the parameter QueueUrl.");
+    // Other constraints use the query validation error, checked against the query model's shapes.
+    let err = common::decode(&wire(), &post("/", &format!("Action=SendMessage&Version=2012-11-05&QueueUrl={QUEUE_URL}&MessageBody=x&DelaySeconds=soon"))).unwrap_err();
+    assert_eq!(err.code, "ValidationError", "{}", err.message);
     // A member only the JSON model has never arrives over the query wire.
     let (_, input) = decode(&format!("Action=ReceiveMessage&QueueUrl={QUEUE_URL}&MessageSystemAttributeName.1=All"));
     assert_eq!(input, json!({"QueueUrl": "https://sqs.us-east-1.amazonaws.com/177715257436/MyQueue"}));
