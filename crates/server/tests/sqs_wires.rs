@@ -82,10 +82,10 @@ async fn query_requests_to_the_queue_url_name_their_queue_by_the_path() {
         )),
         "{response}"
     );
-    // Posted to `/` without a QueueUrl: validation refuses it.
+    // Posted to `/` without a QueueUrl: SQS's MissingParameter.
     let response = raw(&addr, &post("/", FORM, "Action=SendMessage&Version=2012-11-05&MessageBody=hi")).await;
     assert!(response.starts_with("HTTP/1.1 400"), "{response}");
-    assert!(response.contains("<Code>ValidationError</Code>"), "{response}");
+    assert!(response.contains("<Code>MissingParameter</Code><Message>The request must contain the parameter QueueUrl.</Message>"), "{response}");
 }
 
 #[tokio::test]

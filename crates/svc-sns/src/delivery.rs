@@ -100,7 +100,7 @@ fn attempt(inner: &Arc<Inner>, key: String, pending: PendingDelivery) -> impl st
                 tracing::debug!(subscription = %pending.subscription_arn, "SNS delivery will be retried: {why}");
                 let mut again = pending.clone();
                 again.attempts += 1;
-                let due = inner.now() + pending.retry_delay_ms.max(1);
+                let due = inner.now().saturating_add(pending.retry_delay_ms.max(1));
                 Some((pending_key(due, &nimbus_core::ids::uuid()), again))
             }
             Outcome::Failed(why) => {

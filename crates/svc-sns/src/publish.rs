@@ -66,9 +66,10 @@ fn http_retry_policy(sub: &SubscriptionRecord, topic_policy: Option<&String>) ->
     let topic = parse(topic_policy).and_then(|p| p.get("http")?.get("defaultHealthyRetryPolicy").cloned());
     let healthy = own.or(topic);
     let healthy = healthy.as_ref();
-    let retries = healthy.and_then(|h| h.get("numRetries")?.as_u64()).unwrap_or(3) as u32;
+    let retries = healthy.and_then(|h| h.get("numRetries")?.as_u64()).map_or(3, |n| n.min(100) as u32);
     let delay = healthy.and_then(|h| h.get("minDelayTarget")?.as_i64()).unwrap_or(20);
-    (retries, delay * 1000)
+    // AWS caps delivery policies at 100 retries and 3,600 s delays; a policy past that is read as the cap.
+    (retries, delay.clamp(1, 3_600) * 1000)
 }
 
 /// `2012-05-02T00:54:06.655Z`, as AWS writes notification timestamps.
