@@ -1,12 +1,11 @@
 //! The server in-process with stand-in services: panic isolation and the raw HTTP it answers.
 
-use std::sync::Arc;
-use std::time::Duration;
+mod common;
 
-use nimbus_core::{Clock, Document, RequestContext, Service, ServiceError};
-use nimbus_server::{AuthMode, Config, Credentials, Nimbus, ServiceSet};
-use nimbus_store::Store;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use std::sync::Arc;
+
+use common::raw;
+use nimbus_core::{Document, RequestContext, Service, ServiceError};
 
 /// Answers STS's GetCallerIdentity by panicking, and GetSessionToken normally.
 struct PanickingSts;
@@ -28,28 +27,7 @@ impl Service for PanickingSts {
 }
 
 async fn start() -> String {
-    let store = Store::open_ephemeral().unwrap();
-    let credentials = Arc::new(Credentials::new(store.clone(), vec![Credentials::root("test", "test", "000000000000")]));
-    let config = Config {
-        default_region: "us-east-1".into(),
-        account_id: "000000000000".into(),
-        auth_mode: AuthMode::Default,
-        max_body_bytes: 1024 * 1024,
-    };
-    let nimbus = Nimbus::new(config, store, Clock::system(), credentials, ServiceSet { services: vec![Arc::new(PanickingSts)], ..ServiceSet::default() });
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap().to_string();
-    tokio::spawn(nimbus_server::serve(nimbus, listener, std::future::pending(), Duration::from_secs(1)));
-    addr
-}
-
-/// Sends one raw HTTP/1.1 request and returns the raw response text.
-async fn raw(addr: &str, request: &str) -> String {
-    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
-    stream.write_all(request.as_bytes()).await.unwrap();
-    let mut out = Vec::new();
-    stream.read_to_end(&mut out).await.unwrap();
-    String::from_utf8(out).unwrap()
+    common::start(Arc::new(PanickingSts)).await
 }
 
 fn form_post(body: &str) -> String {

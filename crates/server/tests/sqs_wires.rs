@@ -1,14 +1,13 @@
 //! SQS's two wires through the real server, with a stand-in SQS service: legacy awsQuery posted to
 //! the queue's URL (the path supplies `QueueUrl`), and awsJson1_0 in query mode.
 
-use std::sync::Arc;
-use std::time::Duration;
+mod common;
 
-use nimbus_core::{Clock, Document, RequestContext, Service, ServiceError};
-use nimbus_server::{AuthMode, Config, Credentials, Nimbus, ServiceSet};
-use nimbus_store::Store;
+use std::sync::Arc;
+
+use common::raw;
+use nimbus_core::{Document, RequestContext, Service, ServiceError};
 use serde_json::json;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// Echoes what it was given in SendMessage's output members, so the test sees the input and the
 /// context the server built; any other queue is missing.
@@ -35,28 +34,7 @@ impl Service for EchoSqs {
 }
 
 async fn start() -> String {
-    let store = Store::open_ephemeral().unwrap();
-    let credentials = Arc::new(Credentials::new(store.clone(), vec![Credentials::root("test", "test", "000000000000")]));
-    let config = Config {
-        default_region: "us-east-1".into(),
-        account_id: "000000000000".into(),
-        auth_mode: AuthMode::Default,
-        max_body_bytes: 1024 * 1024,
-    };
-    let set = ServiceSet { services: vec![Arc::new(EchoSqs)], ..ServiceSet::default() };
-    let nimbus = Nimbus::new(config, store, Clock::system(), credentials, set);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap().to_string();
-    tokio::spawn(nimbus_server::serve(nimbus, listener, std::future::pending(), Duration::from_secs(1)));
-    addr
-}
-
-async fn raw(addr: &str, request: &str) -> String {
-    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
-    stream.write_all(request.as_bytes()).await.unwrap();
-    let mut out = Vec::new();
-    stream.read_to_end(&mut out).await.unwrap();
-    String::from_utf8(out).unwrap()
+    common::start(Arc::new(EchoSqs)).await
 }
 
 fn post(path: &str, headers: &str, body: &str) -> String {
