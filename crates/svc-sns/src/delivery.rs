@@ -85,6 +85,8 @@ async fn futures_join<F: std::future::Future<Output = ()> + Send + 'static>(atte
 fn attempt(inner: &Arc<Inner>, key: String, pending: PendingDelivery) -> impl std::future::Future<Output = ()> + Send + 'static {
     let inner = inner.clone();
     async move {
+        // Retries are timed from when this attempt started, not from when its answer came.
+        let started = inner.now();
         let result = match &pending.target {
             Target::Bus { delivery } => inner.deliveries.bus.deliver(delivery).await,
             Target::Mail { scope, mail } => deliver_mail(&inner, scope.clone(), mail.clone()).await,
@@ -100,7 +102,7 @@ fn attempt(inner: &Arc<Inner>, key: String, pending: PendingDelivery) -> impl st
                 tracing::debug!(subscription = %pending.subscription_arn, "SNS delivery will be retried: {why}");
                 let mut again = pending.clone();
                 again.attempts += 1;
-                let due = inner.now().saturating_add(pending.retry_delay_ms.max(1));
+                let due = started.saturating_add(pending.retry_delay_ms.max(1));
                 Some((pending_key(due, &nimbus_core::ids::uuid()), again))
             }
             Outcome::Failed(why) => {
