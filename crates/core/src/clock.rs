@@ -69,6 +69,12 @@ pub fn wall_now() -> OffsetDateTime {
     OffsetDateTime::now_utc()
 }
 
+/// Wall-clock microseconds since the epoch: a floor for sequence numbers that must keep growing
+/// across restarts (Nimbus's clock can be moved, so it is no such floor).
+pub fn wall_micros() -> u64 {
+    (wall_now().unix_timestamp_nanos() / 1000) as u64
+}
+
 fn wall_millis() -> i64 {
     (OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64
 }

@@ -33,6 +33,22 @@ pub fn parse_timestamp(value: &Document) -> Option<OffsetDateTime> {
     OffsetDateTime::from_unix_timestamp_nanos(millis * 1_000_000).ok()
 }
 
+/// Epoch milliseconds as `2012-05-02T00:54:06.655Z`: the form AWS writes into message bodies
+/// (SNS notifications, S3 event records).
+pub fn iso8601_millis(ms: i64) -> String {
+    let at = OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000).unwrap_or(OffsetDateTime::UNIX_EPOCH);
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
+        at.year(),
+        u8::from(at.month()),
+        at.day(),
+        at.hour(),
+        at.minute(),
+        at.second(),
+        at.millisecond()
+    )
+}
+
 /// A blob in document form.
 pub fn blob(bytes: &[u8]) -> Document {
     Document::String(base64::engine::general_purpose::STANDARD.encode(bytes))

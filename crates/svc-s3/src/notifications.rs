@@ -491,22 +491,6 @@ pub fn encode_key(key: &str) -> String {
     out
 }
 
-/// ISO-8601 with milliseconds, UTC (`1970-01-01T00:00:00.000Z`).
-pub fn iso_millis(ms: i64) -> String {
-    let t = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
-        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
-    format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
-        t.year(),
-        u8::from(t.month()),
-        t.day(),
-        t.hour(),
-        t.minute(),
-        t.second(),
-        t.millisecond()
-    )
-}
-
 /// The event message (one record) for one destination.
 pub fn event_message(
     bucket: &BucketRecord,
@@ -537,7 +521,7 @@ pub fn event_message(
             "eventVersion": version,
             "eventSource": "aws:s3",
             "awsRegion": bucket.region,
-            "eventTime": iso_millis(time_ms),
+            "eventTime": nimbus_core::document::iso8601_millis(time_ms),
             "eventName": event.name,
             "userIdentity": { "principalId": origin.principal_id },
             "requestParameters": { "sourceIPAddress": origin.source_ip },
@@ -565,7 +549,7 @@ pub fn test_event(bucket: &str, origin: &Origin, time_ms: i64) -> String {
     json!({
         "Service": "Amazon S3",
         "Event": "s3:TestEvent",
-        "Time": iso_millis(time_ms),
+        "Time": nimbus_core::document::iso8601_millis(time_ms),
         "Bucket": bucket,
         "RequestId": origin.request_id,
         "HostId": origin.host_id,

@@ -154,7 +154,7 @@ async fn dead_letter(inner: &Inner, pending: &PendingDelivery, why: &str) {
         attributes: serde_json::json!({}),
         group_id: None,
         dedup_id: None,
-        sender_id: "AIDAIT2UOQQY3AUEKVGXU".into(),
+        sender_id: crate::publish::SNS_SENDER_ID.into(),
     };
     if let Err(e) = inner.deliveries.bus.deliver(&delivery).await {
         tracing::warn!(subscription = %pending.subscription_arn, "SNS delivery dropped ({why}); its dead-letter queue refused it too: {e}");

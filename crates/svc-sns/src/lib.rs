@@ -81,7 +81,7 @@ impl Sns {
         let nimbus_core::Delivery::Topic { topic_arn, message, subject } = delivery else {
             return Err(ServiceError::internal("SNS was handed a delivery for another kind of target"));
         };
-        let (region, account, _) = topics::parse_topic_arn(topic_arn).ok_or_else(topic_not_found_for_bus)?;
+        let (region, account, _) = topics::parse_topic_arn(topic_arn).ok_or_else(errors::topic_not_found)?;
         let mut ctx = RequestContext::for_tests("sns", "Publish");
         ctx.account_id = account;
         ctx.region = region;
@@ -120,10 +120,6 @@ impl Inner {
             .await
             .map_err(|e| ServiceError::internal(format!("SNS storage task failed: {e}")))?
     }
-}
-
-fn topic_not_found_for_bus() -> ServiceError {
-    errors::topic_not_found()
 }
 
 fn scope(account: &str, region: &str) -> String {

@@ -12,12 +12,12 @@ use crate::filter_policy::FilterPolicy;
 use crate::records::{MailRecord, PENDING_SCOPE, PendingDelivery, SubscriptionRecord, Target, TopicDedup, TopicRecord, pending_key};
 use crate::subscriptions::scope_of;
 use crate::topics::{find_topic, parse_topic_arn};
-use crate::{Inner, list_all, required, scope, string};
+use crate::{Inner, required, scope, string};
 
 /// Message plus attributes may not exceed 256 KiB.
 const MAX_MESSAGE_BYTES: usize = 262_144;
 /// The SenderId SQS shows for messages SNS delivers.
-const SNS_SENDER_ID: &str = "AIDAIT2UOQQY3AUEKVGXU";
+pub const SNS_SENDER_ID: &str = "AIDAIT2UOQQY3AUEKVGXU";
 
 /// FIFO topics' deduplication interval.
 const DEDUP_WINDOW_MS: i64 = 5 * 60 * 1000;
@@ -70,21 +70,6 @@ fn http_retry_policy(sub: &SubscriptionRecord, topic_policy: Option<&String>) ->
     let delay = healthy.and_then(|h| h.get("minDelayTarget")?.as_i64()).unwrap_or(20);
     // AWS caps delivery policies at 100 retries and 3,600 s delays; a policy past that is read as the cap.
     (retries, delay.clamp(1, 3_600) * 1000)
-}
-
-/// `2012-05-02T00:54:06.655Z`, as AWS writes notification timestamps.
-fn timestamp(ms: i64) -> String {
-    let at = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000).unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
-    format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
-        at.year(),
-        u8::from(at.month()),
-        at.day(),
-        at.hour(),
-        at.minute(),
-        at.second(),
-        at.millisecond()
-    )
 }
 
 /// The base URL clients reach Nimbus on (for SubscribeURL/UnsubscribeURL).
@@ -214,7 +199,7 @@ fn envelope(inner: &Inner, ctx: &RequestContext, topic_arn: &str, sub: &Subscrip
         doc.insert("Subject".into(), json!(subject));
     }
     doc.insert("Message".into(), json!(message.text_for(&sub.protocol)));
-    doc.insert("Timestamp".into(), json!(timestamp(now)));
+    doc.insert("Timestamp".into(), json!(nimbus_core::document::iso8601_millis(now)));
     crate::signing::sign_message(inner.signer.get(&inner.store)?, &endpoint(ctx), &mut doc)?;
     doc.insert("UnsubscribeURL".into(), json!(format!("{}/?Action=Unsubscribe&SubscriptionArn={}", endpoint(ctx), sub.arn)));
     if !message.attributes.is_empty() {
@@ -319,7 +304,7 @@ pub fn confirmation_delivery(inner: &Inner, ctx: &RequestContext, topic: &TopicR
     doc.insert("TopicArn".into(), json!(topic.arn));
     doc.insert("Message".into(), json!(message));
     doc.insert("SubscribeURL".into(), json!(subscribe_url));
-    doc.insert("Timestamp".into(), json!(timestamp(now)));
+    doc.insert("Timestamp".into(), json!(nimbus_core::document::iso8601_millis(now)));
     crate::signing::sign_message(inner.signer.get(&inner.store)?, &endpoint(ctx), &mut doc)?;
     let body = Value::Object(doc).to_string();
     let target = match sub.protocol.as_str() {
@@ -367,7 +352,7 @@ pub fn unsubscribe_confirmation(inner: &Inner, ctx: &RequestContext, topic_polic
     doc.insert("TopicArn".into(), json!(sub.topic_arn));
     doc.insert("Message".into(), json!(message));
     doc.insert("SubscribeURL".into(), json!(subscribe_url));
-    doc.insert("Timestamp".into(), json!(timestamp(inner.now())));
+    doc.insert("Timestamp".into(), json!(nimbus_core::document::iso8601_millis(inner.now())));
     crate::signing::sign_message(inner.signer.get(&inner.store)?, &endpoint(ctx), &mut doc)?;
     let target = Target::Bus {
         delivery: Delivery::Http {
@@ -407,11 +392,8 @@ pub async fn publish(inner: &Inner, ctx: &RequestContext, input: &Value) -> Res<
 async fn publish_checked(inner: &Inner, ctx: &RequestContext, topic: &TopicRecord, mut messages: Vec<Message>) -> Res<Vec<Value>> {
     let (region, account, name) = parse_topic_arn(&topic.arn).expect("stored ARNs parse");
     let fifo = topic.attributes.get("FifoTopic").is_some_and(|v| v == "true");
-    let subs: Vec<SubscriptionRecord> = list_all::<SubscriptionRecord>(&inner.store, &scope(&account, &region))?
-        .into_iter()
-        .map(|(_, s)| s)
-        .filter(|s| s.topic_arn == topic.arn && s.confirmed)
-        .collect();
+    let subs: Vec<SubscriptionRecord> =
+        crate::subscriptions::subscriptions_of(inner, &topic.arn)?.into_iter().map(|(_, s)| s).filter(|s| s.confirmed).collect();
     let now = inner.now();
     let topic_scope = scope(&account, &region);
     // FIFO topics number their messages (the counter lives in the topic record) and drop
@@ -423,7 +405,7 @@ async fn publish_checked(inner: &Inner, ctx: &RequestContext, topic: &TopicRecor
         inner
             .write(move |t| {
                 let mut record = t.get::<TopicRecord>(&scope_, &name_)?.ok_or_else(crate::errors::topic_not_found)?;
-                let mut last = record.sequence.max((nimbus_core::clock::wall_now().unix_timestamp_nanos() / 1000) as u64);
+                let mut last = record.sequence.max(nimbus_core::clock::wall_micros());
                 let mut out = Vec::with_capacity(wanted.len());
                 for (dedup_id, message_id) in wanted {
                     if let Some(seen) = t.get::<TopicDedup>(&arn, &dedup_id)?.filter(|d| d.expires_ms > now) {

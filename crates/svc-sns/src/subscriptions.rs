@@ -85,6 +85,14 @@ fn subscription_key(arn: &str) -> Option<(String, String)> {
     Some((scope(&account, &region), id.to_owned()))
 }
 
+/// The subscriptions of a topic (they live in the topic's account and region), keyed by id.
+pub fn subscriptions_of(inner: &Inner, topic_arn: &str) -> Res<Vec<(String, SubscriptionRecord)>> {
+    let (region, account, _) = parse_topic_arn(topic_arn).ok_or_else(|| invalid("TopicArn"))?;
+    let mut subs = list_all::<SubscriptionRecord>(&inner.store, &scope(&account, &region))?;
+    subs.retain(|(_, s)| s.topic_arn == topic_arn);
+    Ok(subs)
+}
+
 pub fn find_subscription(inner: &Inner, arn: &str) -> Res<(String, SubscriptionRecord)> {
     let (scope, id) = subscription_key(arn).ok_or_else(|| invalid("SubscriptionArn"))?;
     let sub = inner.store.get::<SubscriptionRecord>(&scope, &id).map_err(Fail::from)?.ok_or_else(subscription_not_found)?;

@@ -7,7 +7,10 @@ use serde_json::{Map, Value, json};
 
 use crate::errors::{Fail, Res, invalid, topic_not_found};
 use crate::records::{SubscriptionRecord, TopicRecord};
-use crate::{Inner, after_token, ctx_scope, list_all, next_token, required, scope, string, string_map};
+use nimbus_core::document::string_list_member;
+
+use crate::subscriptions::subscriptions_of;
+use crate::{Inner, after_token, ctx_scope, next_token, required, scope, string, string_map};
 
 const MAX_TAGS: usize = 50;
 const PAGE: usize = 100;
@@ -142,15 +145,10 @@ pub async fn create_topic(inner: &Inner, ctx: &RequestContext, input: &Value) ->
     Ok(json!({ "TopicArn": arn }))
 }
 
-pub async fn delete_topic(inner: &Inner, ctx: &RequestContext, input: &Value) -> Res<Value> {
+pub async fn delete_topic(inner: &Inner, _ctx: &RequestContext, input: &Value) -> Res<Value> {
     let arn = required(input, "TopicArn")?.to_owned();
     let (region, account, name) = parse_topic_arn(&arn).ok_or_else(|| invalid("TopicArn"))?;
-    let subs: Vec<String> = list_all::<SubscriptionRecord>(&inner.store, &scope(&account, &region))?
-        .into_iter()
-        .filter(|(_, s)| s.topic_arn == arn)
-        .map(|(k, _)| k)
-        .collect();
-    let _ = ctx;
+    let subs: Vec<String> = subscriptions_of(inner, &arn)?.into_iter().map(|(k, _)| k).collect();
     // Deleting a topic that does not exist succeeds, as on AWS.
     inner
         .write(move |t| {
@@ -178,15 +176,10 @@ pub fn list_topics(inner: &Inner, ctx: &RequestContext, input: &Value) -> Res<Va
     Ok(Value::Object(out))
 }
 
-pub fn get_topic_attributes(inner: &Inner, ctx: &RequestContext, input: &Value) -> Res<Value> {
+pub fn get_topic_attributes(inner: &Inner, _ctx: &RequestContext, input: &Value) -> Res<Value> {
     let topic = find_topic(inner, required(input, "TopicArn")?, "TopicArn")?;
-    let (region, account, _) = parse_topic_arn(&topic.arn).expect("stored ARNs parse");
-    let subs: Vec<SubscriptionRecord> = list_all::<SubscriptionRecord>(&inner.store, &scope(&account, &region))?
-        .into_iter()
-        .map(|(_, s)| s)
-        .filter(|s| s.topic_arn == topic.arn)
-        .collect();
-    let _ = ctx;
+    let (_, account, _) = parse_topic_arn(&topic.arn).expect("stored ARNs parse");
+    let subs: Vec<SubscriptionRecord> = subscriptions_of(inner, &topic.arn)?.into_iter().map(|(_, s)| s).collect();
     let mut attrs: Map<String, Value> = topic.attributes.iter().map(|(k, v)| (k.clone(), json!(v))).collect();
     attrs.insert("TopicArn".into(), json!(topic.arn));
     attrs.insert("Owner".into(), json!(account));
@@ -255,7 +248,7 @@ fn resource_not_found(e: ServiceError) -> ServiceError {
 
 pub async fn untag_resource(inner: &Inner, _ctx: &RequestContext, input: &Value) -> Res<Value> {
     let arn = required(input, "ResourceArn")?.to_owned();
-    let keys: Vec<String> = input.get("TagKeys").and_then(Value::as_array).map(|a| a.iter().filter_map(Value::as_str).map(str::to_owned).collect()).unwrap_or_default();
+    let keys = string_list_member(input, "TagKeys");
     update_topic(inner, &arn, move |topic| {
         topic.tags.retain(|k, _| !keys.contains(k));
         Ok(())
@@ -296,8 +289,7 @@ pub fn get_data_protection_policy(inner: &Inner, _ctx: &RequestContext, input: &
 pub async fn add_permission(inner: &Inner, _ctx: &RequestContext, input: &Value) -> Res<Value> {
     let arn = required(input, "TopicArn")?.to_owned();
     let label = required(input, "Label")?.to_owned();
-    let list = |name: &str| -> Vec<String> { input.get(name).and_then(Value::as_array).map(|a| a.iter().filter_map(Value::as_str).map(str::to_owned).collect()).unwrap_or_default() };
-    let (accounts, actions) = (list("AWSAccountId"), list("ActionName"));
+    let (accounts, actions) = (string_list_member(input, "AWSAccountId"), string_list_member(input, "ActionName"));
     update_topic(inner, &arn, move |topic| {
         let mut policy: Value = topic.attributes.get("Policy").and_then(|p| serde_json::from_str(p).ok()).unwrap_or_else(|| json!({"Version": "2008-10-17", "Statement": []}));
         let statements = policy["Statement"].as_array_mut().ok_or_else(|| invalid("Policy"))?;

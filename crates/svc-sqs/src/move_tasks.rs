@@ -134,7 +134,7 @@ async fn run(inner: &Inner, source: &Arc<Queue>, task: &Task) -> Result<(), Stri
                 source.lock().insert(live.record.clone(), (live.token != 0).then_some(receive));
                 return Err(format!("Destination queue {} does not exist.", target_arn.unwrap_or_default()));
             };
-            let wall_micros = (nimbus_core::clock::wall_now().unix_timestamp_nanos() / 1000) as u64;
+            let wall_micros = nimbus_core::clock::wall_micros();
             let mut record = MessageRecord::clone(&live.record);
             record.seq = target.lock().next_seq(wall_micros);
             record.available_at_ms = inner.now();

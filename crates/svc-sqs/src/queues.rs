@@ -47,7 +47,7 @@ pub async fn create_queue(inner: &Inner, ctx: &RequestContext, input: &Value) ->
     check_tags(&tags, 0)?;
     let mut attrs = attributes::defaults(fifo);
     attributes::apply(&mut attrs, &requested, fifo, true)?;
-    check_redrive_target(inner, ctx, &ctx.account_id, &ctx.region, &name, fifo, &attrs).await?;
+    check_redrive_target(inner, &ctx.account_id, &ctx.region, &name, fifo, &attrs).await?;
 
     if let Some(existing) = inner.find(&ctx.account_id, &ctx.region, &name).await? {
         let current = existing.lock().record.attributes.clone();
@@ -99,7 +99,7 @@ pub async fn create_queue(inner: &Inner, ctx: &RequestContext, input: &Value) ->
 
 /// A RedrivePolicy must name an existing queue of the same type whose RedriveAllowPolicy
 /// lets this queue use it.
-async fn check_redrive_target(inner: &Inner, _ctx: &RequestContext, account: &str, region: &str, name: &str, fifo: bool, attrs: &AttributeMap) -> Res<()> {
+async fn check_redrive_target(inner: &Inner, account: &str, region: &str, name: &str, fifo: bool, attrs: &AttributeMap) -> Res<()> {
     let Some(policy) = attrs.get("RedrivePolicy") else { return Ok(()) };
     let Some(redrive) = attributes::parse_redrive_policy(policy)? else { return Ok(()) };
     let reason = |why: &str| invalid_value("RedrivePolicy", policy, why);
@@ -232,7 +232,7 @@ pub async fn set_queue_attributes(inner: &Inner, ctx: &RequestContext, input: &V
         (s.settings.fifo, s.record.attributes.clone())
     };
     attributes::apply(&mut attrs, &changes, fifo, false)?;
-    check_redrive_target(inner, ctx, &queue.account, &queue.region, &queue.name, fifo, &attrs).await?;
+    check_redrive_target(inner, &queue.account, &queue.region, &queue.name, fifo, &attrs).await?;
     let now = inner.now();
     update_record(inner, &queue, move |r| {
         r.attributes = attrs;
@@ -348,7 +348,7 @@ pub async fn add_permission(inner: &Inner, ctx: &RequestContext, input: &Value) 
     if let Some(bad) = actions.iter().find(|a| !GRANTABLE.contains(&a.as_str())) {
         return Err(invalid_value("ActionName", bad, "Only the queue owner is allowed to invoke this action."));
     }
-    let mut policy = current_policy(&queue, &ctx.account_id);
+    let mut policy = current_policy(&queue);
     let statements = policy["Statement"].as_array_mut().expect("current_policy makes an array");
     if statements.iter().any(|s| s["Sid"] == label.as_str()) {
         return Err(invalid_value("Label", &label, "Already exists."));
@@ -370,12 +370,11 @@ pub async fn add_permission(inner: &Inner, ctx: &RequestContext, input: &Value) 
     Ok(json!({}))
 }
 
-fn current_policy(queue: &Queue, account: &str) -> Value {
+fn current_policy(queue: &Queue) -> Value {
     let existing = queue.lock().record.attributes.get("Policy").and_then(|p| serde_json::from_str::<Value>(p).ok());
     let mut policy = existing.filter(Value::is_object).unwrap_or_else(|| {
         json!({ "Version": "2012-10-17", "Id": format!("{}/SQSDefaultPolicy", queue.arn), "Statement": [] })
     });
-    let _ = account;
     if !policy["Statement"].is_array() {
         let single = policy["Statement"].take();
         policy["Statement"] = if single.is_null() { json!([]) } else { json!([single]) };
@@ -386,7 +385,7 @@ fn current_policy(queue: &Queue, account: &str) -> Value {
 pub async fn remove_permission(inner: &Inner, ctx: &RequestContext, input: &Value) -> Res<Value> {
     let queue = inner.resolve(ctx, required(input, "QueueUrl")?).await?;
     let label = required(input, "Label")?.to_owned();
-    let mut policy = current_policy(&queue, &ctx.account_id);
+    let mut policy = current_policy(&queue);
     let statements = policy["Statement"].as_array_mut().expect("current_policy makes an array");
     let before = statements.len();
     statements.retain(|s| s["Sid"] != label.as_str());

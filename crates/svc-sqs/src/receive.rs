@@ -126,7 +126,7 @@ async fn commit_take(inner: &Inner, queue: &Arc<Queue>, taken: crate::queue::Tak
     let mut kept = Vec::new();
     match &target {
         Some(dlq) => {
-            let wall_micros = (nimbus_core::clock::wall_now().unix_timestamp_nanos() / 1000) as u64;
+            let wall_micros = nimbus_core::clock::wall_micros();
             let mut dlq_state = dlq.lock();
             for live in &dead {
                 let seq = dlq_state.next_seq(wall_micros);
@@ -144,7 +144,9 @@ async fn commit_take(inner: &Inner, queue: &Arc<Queue>, taken: crate::queue::Tak
     let queue_id = queue.id.clone();
     let dlq_id = target.as_ref().map(|q| q.id.clone());
     let states: Vec<(u64, ReceiveState)> = delivered.iter().map(|l| (l.record.seq, l.receive_state())).collect();
-    let gone: Vec<u64> = expired.iter().copied().chain(if target.is_some() { dead.iter().map(|l| l.record.seq).collect() } else { vec![] }).collect();
+    // Dead letters leave this queue only when they have a queue to go to.
+    let moved = dead.iter().filter(|_| target.is_some()).map(|l| l.record.seq);
+    let gone: Vec<u64> = expired.iter().copied().chain(moved).collect();
     let to_store = dead_records.clone();
     inner
         .write(move |t| {

@@ -7,6 +7,7 @@ use serde_json::{Map, Value, json};
 
 use crate::errors::{Res, invalid_parameter, invalid_value, missing_parameter};
 use crate::message::{self, Attributes};
+use crate::attributes::Settings;
 use crate::queue::{DEDUP_WINDOW_MS, Queue};
 use crate::records::{DedupRecord, MessageRecord, message_key};
 use crate::{Inner, batch, integer, required, string};
@@ -52,18 +53,18 @@ impl Sent {
 
 pub async fn send_message(inner: &Inner, ctx: &RequestContext, input: &Value) -> Res<Value> {
     let queue = inner.resolve(ctx, required(input, "QueueUrl")?).await?;
-    let outgoing = check(&queue, input, inner.now())?;
-    let fifo = queue.lock().settings.fifo;
+    let settings = queue.lock().settings.clone();
+    let outgoing = check(&settings, input)?;
     let mut sent = send(inner, &ctx.principal.user_id, &queue, vec![Ok(outgoing)]).await?;
-    Ok(Value::Object(sent.remove(0)?.to_document(fifo)))
+    Ok(Value::Object(sent.remove(0)?.to_document(settings.fifo)))
 }
 
 pub async fn send_message_batch(inner: &Inner, ctx: &RequestContext, input: &Value) -> Res<Value> {
     let queue = inner.resolve(ctx, required(input, "QueueUrl")?).await?;
     let entries = batch::entries(input, "SendMessageBatchRequestEntry")?;
-    let fifo = queue.lock().settings.fifo;
-    let now = inner.now();
-    let checked: Vec<Res<Outgoing>> = entries.iter().map(|e| check(&queue, e, now)).collect();
+    let settings = queue.lock().settings.clone();
+    let fifo = settings.fifo;
+    let checked: Vec<Res<Outgoing>> = entries.iter().map(|e| check(&settings, e)).collect();
     let total: usize = checked.iter().flatten().map(|o| message::message_size(&o.body, &o.attributes)).sum();
     // The batch as a whole may carry what one message of the largest size may.
     if total > BATCH_LIMIT {
@@ -92,14 +93,14 @@ pub async fn send_message_batch(inner: &Inner, ctx: &RequestContext, input: &Val
 /// checks and the same commit as SendMessage.
 pub async fn deliver(inner: &Inner, queue_arn: &str, input: &Value, sender_id: &str) -> Res<()> {
     let queue = inner.resolve_arn(queue_arn).await?.ok_or_else(crate::errors::queue_does_not_exist)?;
-    let outgoing = check(&queue, input, inner.now())?;
+    let settings = queue.lock().settings.clone();
+    let outgoing = check(&settings, input)?;
     let mut sent = send(inner, sender_id, &queue, vec![Ok(outgoing)]).await?;
     sent.remove(0).map(|_| ())
 }
 
-/// Validates one message (a SendMessage input or a batch entry) for this queue.
-fn check(queue: &Queue, input: &Value, _now: i64) -> Res<Outgoing> {
-    let settings = queue.lock().settings.clone();
+/// Validates one message (a SendMessage input or a batch entry) for a queue of these settings.
+fn check(settings: &Settings, input: &Value) -> Res<Outgoing> {
     let body = string(input, "MessageBody").unwrap_or_default().to_owned();
     message::validate_body(&body)?;
     let attributes = message::parse_attributes(input.get("MessageAttributes"), false)?;
@@ -166,7 +167,7 @@ async fn send(inner: &Inner, sender_id: &str, queue: &Arc<Queue>, messages: Vec<
     // FIFO: hold the queue's send order across the commit, so sequence numbers enter in order.
     let _order = if fifo { Some(queue.send_order.lock().await) } else { None };
     let now = inner.now();
-    let wall_micros = (nimbus_core::clock::wall_now().unix_timestamp_nanos() / 1000) as u64;
+    let wall_micros = nimbus_core::clock::wall_micros();
     let mut results = Vec::with_capacity(messages.len());
     let mut new: Vec<Arc<MessageRecord>> = Vec::new();
     let mut new_dedup: Vec<(String, DedupRecord)> = Vec::new();
