@@ -11,6 +11,7 @@ pub mod credentials;
 pub mod document;
 pub mod error;
 pub mod ids;
+pub mod kms;
 pub mod service;
 
 pub use bus::{Delivery, DeliveryError, EventBus};
@@ -19,6 +20,7 @@ pub use context::{Principal, RequestContext};
 pub use credentials::{Credential, CredentialRegistry};
 pub use document::Document;
 pub use error::ServiceError;
+pub use kms::{DataKey, Decrypted, KeyManager, KmsCaller};
 pub use service::Service;
 
 /// The account requests fall into when their access key id is not itself a 12-digit account id.
