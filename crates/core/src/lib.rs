@@ -21,7 +21,7 @@ pub use credentials::{Credential, CredentialRegistry};
 pub use document::Document;
 pub use error::ServiceError;
 pub use kms::{DataKey, Decrypted, KeyManager, KmsCaller};
-pub use service::Service;
+pub use service::{Access, ResourcePolicy, Service};
 
 /// The account requests fall into when their access key id is not itself a 12-digit account id.
 pub const DEFAULT_ACCOUNT_ID: &str = "000000000000";
