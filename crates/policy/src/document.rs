@@ -50,4 +50,10 @@ impl Policy {
     pub fn kind(&self) -> PolicyKind {
         self.kind
     }
+
+    /// The condition keys the document tests, as written, without duplicates, in order of
+    /// appearance (GetContextKeysFor*Policy).
+    pub fn condition_keys(&self) -> Vec<String> {
+        todo!("condition keys")
+    }
 }

@@ -15,6 +15,10 @@ pub struct PolicySet<'a> {
     pub resource: Option<&'a Policy>,
     /// The account that owns the resource; `None` means the principal's own account.
     pub resource_account: Option<&'a str>,
+    /// KMS key policies and role trust policies: the resource policy must allow even in the
+    /// principal's own account (an identity policy alone is not enough); a statement naming the
+    /// account (`arn:aws:iam::<acct>:root` or the bare id) delegates to identity policies.
+    pub resource_policy_required: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
