@@ -2,7 +2,7 @@
 
 /// One access key Nimbus can verify: the defaults (`test`/`test`), declared ones, STS session
 /// keys, IAM user keys.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Credential {
     pub access_key_id: String,
     pub secret_access_key: String,
@@ -15,6 +15,28 @@ pub struct Credential {
     pub expires_at_ms: Option<i64>,
     /// Inactive IAM keys are known but refused.
     pub active: bool,
+    /// What an STS session carries beyond its identity (AssumeRole, GetFederationToken).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session: Option<Session>,
+}
+
+/// The parts of a temporary session that take part in authorization.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Session {
+    /// The role's IAM ARN (with its path) for an assumed-role session.
+    #[serde(default)]
+    pub role_arn: Option<String>,
+    /// Session policy documents (the inline `Policy` and the `PolicyArns` documents, resolved
+    /// when the session began): each must allow what the session does.
+    #[serde(default)]
+    pub policies: Vec<String>,
+    /// Session tags (`aws:PrincipalTag/<key>` over the role's own tags).
+    #[serde(default)]
+    pub tags: Vec<(String, String)>,
+    #[serde(default)]
+    pub transitive_tag_keys: Vec<String>,
+    #[serde(default)]
+    pub source_identity: Option<String>,
 }
 
 /// Where the server looks a key up and where STS/IAM record the keys they issue.

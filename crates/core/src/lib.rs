@@ -17,7 +17,7 @@ pub mod service;
 pub use bus::{Delivery, DeliveryError, EventBus};
 pub use clock::Clock;
 pub use context::{Principal, RequestContext};
-pub use credentials::{Credential, CredentialRegistry};
+pub use credentials::{Credential, CredentialRegistry, Session};
 pub use document::Document;
 pub use error::ServiceError;
 pub use kms::{DataKey, Decrypted, KeyManager, KmsCaller};

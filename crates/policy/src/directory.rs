@@ -38,4 +38,11 @@ pub trait Directory: Send + Sync {
 
     /// The role named by `role_arn` (path included or not), `None` if it does not exist.
     fn role(&self, role_arn: &str) -> Option<RoleTrust>;
+
+    /// A managed policy's default version (`arn:aws:iam::<acct>:policy/...` or
+    /// `arn:aws:iam::aws:policy/...`): AssumeRole's `PolicyArns` session policies.
+    fn managed_policy(&self, policy_arn: &str) -> Option<Arc<Policy>> {
+        let _ = policy_arn;
+        None
+    }
 }

@@ -39,6 +39,7 @@ impl Credentials {
             user_id: account_id.to_owned(),
             expires_at_ms: None,
             active: true,
+            session: None,
         }
     }
 

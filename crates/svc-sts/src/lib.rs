@@ -121,6 +121,7 @@ impl Sts {
             user_id,
             expires_at_ms: Some(expires_at_ms),
             active: true,
+            session: None,
         };
         self.credentials.register(credential.clone())?;
         let expiration = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(expires_at_ms) * 1_000_000)

@@ -50,6 +50,7 @@ pub fn credential(key: &str, secret: &str, account: &str) -> Credential {
         user_id: account.to_owned(),
         expires_at_ms: None,
         active: true,
+        session: None,
     }
 }
 
