@@ -23,9 +23,10 @@ pub struct Credential {
 /// The parts of a temporary session that take part in authorization.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Session {
-    /// The role's IAM ARN (with its path) for an assumed-role session.
+    /// The IAM identity whose policies the session has: the role (its ARN with the path) for
+    /// AssumeRole, the calling IAM user for GetFederationToken and GetSessionToken.
     #[serde(default)]
-    pub role_arn: Option<String>,
+    pub identity_arn: Option<String>,
     /// Session policy documents (the inline `Policy` and the `PolicyArns` documents, resolved
     /// when the session began): each must allow what the session does.
     #[serde(default)]

@@ -4,6 +4,7 @@
 //! [`Document`] already validated against the operation's input shape, and it answers with an output
 //! document or a [`ServiceError`]. It never sees HTTP; the protocol codecs own the wire.
 
+pub mod authz;
 pub mod bus;
 pub mod clock;
 pub mod context;
@@ -14,6 +15,7 @@ pub mod ids;
 pub mod kms;
 pub mod service;
 
+pub use authz::{Authorizer, Denied};
 pub use bus::{Delivery, DeliveryError, EventBus};
 pub use clock::Clock;
 pub use context::{Principal, RequestContext};

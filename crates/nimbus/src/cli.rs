@@ -51,8 +51,11 @@ pub struct ServeArgs {
     pub account_id: String,
 
     /// `default`: signatures of known keys (test/test, declared, STS- and IAM-issued) are verified and
-    /// unknown keys are accepted unverified. `strict`: unknown keys and unsigned requests are refused (S3 keeps anonymous access that a
-    /// bucket policy or ACL grants everyone, as on AWS).
+    /// unknown keys are accepted unverified; IAM policies are stored, not enforced. `strict`: unknown
+    /// keys and unsigned requests are refused (S3 keeps anonymous access that a bucket policy or ACL
+    /// grants everyone, as on AWS) and every request is authorized against the caller's IAM policies,
+    /// its session's and the resource's policy; root credentials (test/test) may do everything.
+    /// `NIMBUS_ENFORCE_IAM=1` also selects strict.
     #[arg(long, env = "NIMBUS_AUTH", value_enum, default_value_t = AuthArg::Default)]
     pub auth: AuthArg,
 
@@ -78,6 +81,14 @@ pub struct ServeArgs {
 pub enum AuthArg {
     Default,
     Strict,
+}
+
+impl ServeArgs {
+    /// `--auth`, with `NIMBUS_ENFORCE_IAM=1` (LocalStack's switch) meaning strict.
+    pub fn auth_mode(&self) -> nimbus_server::AuthMode {
+        let enforce = std::env::var("NIMBUS_ENFORCE_IAM").is_ok_and(|v| v == "1" || v.eq_ignore_ascii_case("true"));
+        if enforce { nimbus_server::AuthMode::Strict } else { self.auth.into() }
+    }
 }
 
 impl From<AuthArg> for nimbus_server::AuthMode {

@@ -50,7 +50,7 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let config = Config {
         default_region: args.region.clone(),
         account_id: args.account_id.clone(),
-        auth_mode: args.auth.into(),
+        auth_mode: args.auth_mode(),
         max_body_bytes: args.max_body_mib * 1024 * 1024,
     };
     let built = build_services(&store, &clock, &credentials, &config);
@@ -91,6 +91,13 @@ struct Built {
 }
 
 fn build_services(store: &Store, clock: &Clock, credentials: &Arc<Credentials>, config: &Config) -> Built {
+    let directory: Option<Arc<dyn nimbus_policy::Directory>> = None;
+    let authorizer: Arc<dyn nimbus_core::Authorizer> = Arc::new(nimbus_server::PolicyAuthorizer::new(
+        config.auth_mode == AuthMode::Strict,
+        directory,
+        credentials.clone(),
+        clock.clone(),
+    ));
     let mut services: Vec<Arc<dyn Service>> = vec![
         Arc::new(nimbus_svc_sts::Sts::new(store.clone(), clock.clone(), credentials.clone())),
         Arc::new(nimbus_svc_secretsmanager::SecretsManager::new(store.clone(), clock.clone())),
@@ -117,6 +124,7 @@ fn build_services(store: &Store, clock: &Clock, credentials: &Arc<Credentials>, 
         http_services: vec![s3.clone()],
         sweepers: vec![s3, Arc::new(sqs::SqsSweeper(sqs))],
         admin_pages: vec![sns_pages],
+        authorizer: Some(authorizer),
     };
     Built { set, sns }
 }

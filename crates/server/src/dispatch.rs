@@ -64,6 +64,14 @@ pub async fn handle_aws(nimbus: &Arc<Nimbus>, req: HttpRequest, request_id: &str
             source_ip,
             host: header(&req, "host").map(str::to_owned),
         };
+        if let Some(authorizer) = nimbus.authorizer()
+            && !always_allowed(&service_name, op_name)
+        {
+            let accesses = service.access(&ctx, op_name, &input);
+            authorizer
+                .authorize(&ctx, &accesses, &|arn| service.resource_policy(&ctx, arn))
+                .map_err(|denied| access_denied(model, wire.protocol, denied.message))?;
+        }
         let output = service.call(&ctx, op_name, input).await?;
         Ok::<_, ServiceError>(nimbus_protocol::encode_response(&wire, op, &output))
     };
@@ -77,6 +85,29 @@ pub async fn handle_aws(nimbus: &Arc<Nimbus>, req: HttpRequest, request_id: &str
         }
     };
     Outcome { response, service: Some(service_name), operation }
+}
+
+/// Calls IAM never refuses: `sts:GetCallerIdentity` works "even if you are denied" (AWS).
+fn always_allowed(service: &str, operation: &str) -> bool {
+    service == "sts" && operation == "GetCallerIdentity"
+}
+
+/// A strict-mode refusal in the service's own shape: the model's access-denied error if it
+/// declares one (SNS `AuthorizationError`, SSM `AccessDeniedException`), else what the
+/// protocol's services answer (JSON: `AccessDeniedException`, 400; query and REST:
+/// `AccessDenied`, 403; SQS `AccessDenied` on both wires).
+fn access_denied(model: &nimbus_model::ServiceModel, protocol: Protocol, message: String) -> ServiceError {
+    for shape in ["AuthorizationErrorException", "AccessDeniedException"] {
+        if model.shape(shape).is_some() {
+            return ServiceError::new(shape, message);
+        }
+    }
+    let sqs = model.metadata.endpoint_prefix == "sqs";
+    if (protocol.is_json() || protocol == Protocol::RpcV2Cbor) && !sqs {
+        ServiceError::new("AccessDeniedException", message).with_status(400)
+    } else {
+        ServiceError::new("AccessDenied", message).with_status(403)
+    }
 }
 
 /// The request's pieces SigV4 reads.

@@ -10,6 +10,7 @@
 //! server keeps serving.
 
 pub mod admin;
+pub mod authorize;
 pub mod classify;
 pub mod credentials;
 pub mod dispatch;
@@ -28,11 +29,12 @@ use bytes::Bytes;
 use futures::FutureExt;
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
-use nimbus_core::{Clock, Service};
+use nimbus_core::{Authorizer, Clock, Service};
 use nimbus_protocol::{HttpRequest, HttpResponse};
 use nimbus_store::Store;
 use tokio::net::TcpListener;
 
+pub use authorize::PolicyAuthorizer;
 pub use credentials::Credentials;
 pub use http_service::{AdminPages, BoxError, HttpService, ResponseBody, Sweeper};
 
@@ -66,6 +68,7 @@ pub struct Nimbus {
     http_services: HashMap<&'static str, Arc<dyn HttpService>>,
     sweepers: Vec<Arc<dyn Sweeper>>,
     admin_pages: Vec<Arc<dyn AdminPages>>,
+    authorizer: Option<Arc<dyn Authorizer>>,
     started: Instant,
 }
 
@@ -76,6 +79,8 @@ pub struct ServiceSet {
     pub http_services: Vec<Arc<dyn HttpService>>,
     pub sweepers: Vec<Arc<dyn Sweeper>>,
     pub admin_pages: Vec<Arc<dyn AdminPages>>,
+    /// Strict mode's decision point (`authorize::PolicyAuthorizer`); `None` allows everything.
+    pub authorizer: Option<Arc<dyn Authorizer>>,
 }
 
 /// How often the sweepers run on their own (wall time).
@@ -94,8 +99,14 @@ impl Nimbus {
             http_services,
             sweepers: set.sweepers,
             admin_pages: set.admin_pages,
+            authorizer: set.authorizer,
             started: Instant::now(),
         })
+    }
+
+    /// The decision point for strict mode, if one is configured and enforcing.
+    pub(crate) fn authorizer(&self) -> Option<&Arc<dyn Authorizer>> {
+        self.authorizer.as_ref().filter(|a| a.enforcing())
     }
 
     pub fn service(&self, model_name: &str) -> Option<&Arc<dyn Service>> {
