@@ -10,7 +10,9 @@ use std::sync::Arc;
 use base64::Engine;
 use nimbus_core::document::timestamp;
 use nimbus_core::service::{parse_input, to_output};
-use nimbus_core::{Credential, CredentialRegistry, Clock, Document, RequestContext, Service, ServiceError, ids};
+use nimbus_core::{Credential, CredentialRegistry, Clock, Document, RequestContext, Service, ServiceError, Session, ids};
+use nimbus_policy::Directory;
+use session::{PolicyArnInput, TagInput};
 use nimbus_store::Store;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -19,6 +21,9 @@ pub struct Sts {
     store: Store,
     clock: Clock,
     credentials: Arc<dyn CredentialRegistry>,
+    /// IAM's roles and managed policies; without it (tests) any well-formed role ARN is
+    /// assumable and `PolicyArns` are not checked.
+    directory: Option<Arc<dyn Directory>>,
 }
 
 const OPERATIONS: &[&str] =
@@ -61,6 +66,12 @@ struct AssumeRoleInput {
     role_session_name: String,
     duration_seconds: Option<i64>,
     policy: Option<String>,
+    #[serde(default)]
+    policy_arns: Vec<PolicyArnInput>,
+    #[serde(default)]
+    tags: Vec<TagInput>,
+    #[serde(default)]
+    transitive_tag_keys: Vec<String>,
     source_identity: Option<String>,
 }
 
@@ -76,6 +87,10 @@ struct GetFederationTokenInput {
     name: String,
     duration_seconds: Option<i64>,
     policy: Option<String>,
+    #[serde(default)]
+    policy_arns: Vec<PolicyArnInput>,
+    #[serde(default)]
+    tags: Vec<TagInput>,
 }
 
 #[derive(Deserialize)]
@@ -100,17 +115,35 @@ struct CredentialsOutput {
 }
 
 /// awsQuery services answer validation failures with `ValidationError`.
-fn validation(message: impl Into<String>) -> ServiceError {
+pub(crate) fn validation(message: impl Into<String>) -> ServiceError {
     ServiceError::new("ValidationError", message)
 }
 
 impl Sts {
     pub fn new(store: Store, clock: Clock, credentials: Arc<dyn CredentialRegistry>) -> Self {
-        Sts { store, clock, credentials }
+        Sts { store, clock, credentials, directory: None }
+    }
+
+    /// Looks roles and managed policies up in IAM.
+    pub fn with_directory(mut self, directory: Arc<dyn Directory>) -> Self {
+        self.directory = Some(directory);
+        self
+    }
+
+    /// The session of the credentials that signed this request (role chaining).
+    fn caller_session(&self, ctx: &RequestContext) -> Option<Session> {
+        session::caller_session(ctx.principal.access_key_id.as_deref().and_then(|k| self.credentials.lookup(k)))
     }
 
     /// Issues and registers temporary credentials for `principal_arn` in `account_id`.
-    fn issue(&self, account_id: &str, principal_arn: String, user_id: String, duration_secs: i64) -> Result<CredentialsOutput, ServiceError> {
+    fn issue(
+        &self,
+        account_id: &str,
+        principal_arn: String,
+        user_id: String,
+        duration_secs: i64,
+        session: Option<Session>,
+    ) -> Result<CredentialsOutput, ServiceError> {
         let expires_at_ms = self.clock.now_millis() + duration_secs * 1000;
         let credential = Credential {
             access_key_id: ids::access_key_id(true),
@@ -121,7 +154,7 @@ impl Sts {
             user_id,
             expires_at_ms: Some(expires_at_ms),
             active: true,
-            session: None,
+            session,
         };
         self.credentials.register(credential.clone())?;
         let expiration = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(expires_at_ms) * 1_000_000)
@@ -149,11 +182,28 @@ impl Sts {
                 "The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining.",
             ));
         }
-        let packed = check_session_policy(input.policy.as_deref())?;
-        let role_id = ids::stable_id("AROA", &input.role_arn);
+        // The role as IAM knows it (its path, id, session limit); strict mode has already checked
+        // its trust policy. A role IAM does not know is assumable only in the default mode,
+        // where nothing is enforced.
+        let role = self.directory.as_ref().and_then(|d| d.role(&input.role_arn));
+        let (role_arn, role_id) = match &role {
+            Some(role) => {
+                if duration > role.max_session_duration {
+                    return Err(validation("The requested DurationSeconds exceeds the MaxSessionDuration set for this role."));
+                }
+                (role.arn.clone(), role.role_id.clone())
+            }
+            None => (input.role_arn.clone(), ids::stable_id("AROA", &input.role_arn)),
+        };
+        let caller = self.caller_session(ctx);
+        let policies = session::session_policies(input.policy.as_deref(), &input.policy_arns, self.directory.as_deref(), false)?;
+        let (tags, transitive_tag_keys) = session::session_tags(&input.tags, &input.transitive_tag_keys, caller.as_ref())?;
+        let packed = session::packed_size(&policies, &tags)?;
+        let source_identity = session::source_identity(input.source_identity.as_deref(), caller.as_ref())?;
         let assumed_role_id = format!("{role_id}:{}", input.role_session_name);
         let arn = format!("arn:aws:sts::{role_account}:assumed-role/{role_name}/{}", input.role_session_name);
-        let credentials = self.issue(&role_account, arn.clone(), assumed_role_id.clone(), duration)?;
+        let session = Session { identity_arn: Some(role_arn), policies, tags, transitive_tag_keys, source_identity: source_identity.clone() };
+        let credentials = self.issue(&role_account, arn.clone(), assumed_role_id.clone(), duration, Some(session))?;
         let mut out = json!({
             "Credentials": to_output(&credentials)?,
             "AssumedRoleUser": {"AssumedRoleId": assumed_role_id, "Arn": arn},
@@ -161,7 +211,7 @@ impl Sts {
         if let Some(size) = packed {
             out["PackedPolicySize"] = json!(size);
         }
-        if let Some(source) = input.source_identity {
+        if let Some(source) = source_identity {
             out["SourceIdentity"] = json!(source);
         }
         Ok(out)
@@ -182,7 +232,10 @@ impl Sts {
                 if duration < 900 { 900 } else { max }
             )));
         }
-        let credentials = self.issue(&ctx.account_id, ctx.principal.arn.clone(), ctx.principal.user_id.clone(), duration)?;
+        // The session has exactly the user's permissions.
+        let session = Session { identity_arn: Some(ctx.principal.arn.clone()), ..Session::default() };
+        let credentials =
+            self.issue(&ctx.account_id, ctx.principal.arn.clone(), ctx.principal.user_id.clone(), duration, Some(session))?;
         Ok(json!({"Credentials": to_output(&credentials)?}))
     }
 
@@ -199,10 +252,15 @@ impl Sts {
                 "1 validation error detected: Value '{duration}' at 'durationSeconds' failed to satisfy constraint: Member must have value greater than or equal to 900"
             )));
         }
-        let packed = check_session_policy(input.policy.as_deref())?;
+        // A federated user has the intersection of the calling user's policies and the session
+        // policies, and nothing without a session policy.
+        let policies = session::session_policies(input.policy.as_deref(), &input.policy_arns, self.directory.as_deref(), true)?;
+        let (tags, _) = session::session_tags(&input.tags, &[], None)?;
+        let packed = session::packed_size(&policies, &tags)?.filter(|_| input.policy.is_some() || !input.policy_arns.is_empty());
         let arn = format!("arn:aws:sts::{}:federated-user/{}", ctx.account_id, input.name);
         let federated_id = format!("{}:{}", ctx.account_id, input.name);
-        let credentials = self.issue(&ctx.account_id, arn.clone(), federated_id.clone(), duration)?;
+        let session = Session { identity_arn: Some(ctx.principal.arn.clone()), policies, tags, ..Session::default() };
+        let credentials = self.issue(&ctx.account_id, arn.clone(), federated_id.clone(), duration, Some(session))?;
         let mut out = json!({
             "Credentials": to_output(&credentials)?,
             "FederatedUser": {"FederatedUserId": federated_id, "Arn": arn},
@@ -274,26 +332,6 @@ fn check_session_name(name: &str, member: &str) -> Result<(), ServiceError> {
     Ok(())
 }
 
-/// Checks an inline session policy is a JSON object and returns its packed size as a percentage
-/// of the 2,048-character limit, as AWS reports `PackedPolicySize`.
-fn check_session_policy(policy: Option<&str>) -> Result<Option<u32>, ServiceError> {
-    let Some(policy) = policy else { return Ok(None) };
-    let parsed: serde_json::Value = serde_json::from_str(policy)
-        .map_err(|_| ServiceError::new("MalformedPolicyDocument", "The policy is not in the valid JSON format."))?;
-    if !parsed.is_object() || parsed.get("Statement").is_none() {
-        return Err(ServiceError::new("MalformedPolicyDocument", "Syntax errors in policy."));
-    }
-    let compact = serde_json::to_string(&parsed).unwrap_or_default();
-    let percent = (compact.len() * 100).div_ceil(2048) as u32;
-    if percent > 100 {
-        return Err(ServiceError::new(
-            "PackedPolicyTooLarge",
-            format!("Packed size of the session policies exceeds the limit by {}%.", percent - 100),
-        ));
-    }
-    Ok(Some(percent))
-}
-
 /// A session token: long, opaque, base64 (as AWS's are).
 fn session_token() -> String {
     let mut raw = [0u8; 192];
@@ -311,6 +349,8 @@ fn uuid_bytes() -> [u8; 16] {
     }
     out
 }
+
+mod session;
 
 #[cfg(test)]
 mod tests;

@@ -75,11 +75,92 @@ async fn assume_role_rejects_bad_input_with_aws_errors() {
     let ok = call(
         &sts,
         "AssumeRole",
-        json!({"RoleArn": "arn:aws:iam::111122223333:role/app", "RoleSessionName": "s", "Policy": "{\"Version\":\"2012-10-17\",\"Statement\":[]}"}),
+        json!({"RoleArn": "arn:aws:iam::111122223333:role/app", "RoleSessionName": "s", "Policy": SESSION_POLICY}),
     )
     .await
     .unwrap();
     assert!(ok["PackedPolicySize"].as_u64().unwrap() >= 1);
+}
+
+const SESSION_POLICY: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}]}"#;
+
+#[tokio::test]
+async fn assumed_role_sessions_carry_policies_tags_and_source_identity() {
+    let (sts, registry, _) = sts();
+    let out = call(
+        &sts,
+        "AssumeRole",
+        json!({"RoleArn": "arn:aws:iam::111122223333:role/app", "RoleSessionName": "s1", "Policy": SESSION_POLICY,
+               "Tags": [{"Key": "team", "Value": "red"}, {"Key": "env", "Value": "dev"}], "TransitiveTagKeys": ["team"],
+               "SourceIdentity": "alice"}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(out["SourceIdentity"], "alice");
+    let key = out["Credentials"]["AccessKeyId"].as_str().unwrap().to_owned();
+    let session = registry.lookup(&key).unwrap().session.unwrap();
+    assert_eq!(session.identity_arn.as_deref(), Some("arn:aws:iam::111122223333:role/app"));
+    assert_eq!(session.policies, vec![SESSION_POLICY.to_owned()]);
+    assert_eq!(session.tags, vec![("team".into(), "red".into()), ("env".into(), "dev".into())]);
+
+    // A chained session inherits the transitive tag and the source identity, and may not
+    // override either.
+    let mut ctx = RequestContext::for_tests("sts", "AssumeRole");
+    ctx.principal.access_key_id = Some(key);
+    ctx.principal.arn = "arn:aws:sts::111122223333:assumed-role/app/s1".into();
+    let chained = sts
+        .call(&ctx, "AssumeRole", json!({"RoleArn": "arn:aws:iam::111122223333:role/next", "RoleSessionName": "s2"}))
+        .await
+        .unwrap();
+    assert_eq!(chained["SourceIdentity"], "alice");
+    let chained_key = chained["Credentials"]["AccessKeyId"].as_str().unwrap();
+    let chained_session = registry.lookup(chained_key).unwrap().session.unwrap();
+    assert_eq!(chained_session.tags, vec![("team".into(), "red".into())]);
+    assert_eq!(chained_session.transitive_tag_keys, vec!["team".to_owned()]);
+    let err = sts
+        .call(&ctx, "AssumeRole", json!({"RoleArn": "arn:aws:iam::111122223333:role/next", "RoleSessionName": "s3", "Tags": [{"Key": "TEAM", "Value": "blue"}]}))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code, "InvalidParameterValue");
+    let err = sts
+        .call(&ctx, "AssumeRole", json!({"RoleArn": "arn:aws:iam::111122223333:role/next", "RoleSessionName": "s4", "SourceIdentity": "mallory"}))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code, "AccessDenied");
+
+    // Tag rules.
+    let err = call(
+        &sts,
+        "AssumeRole",
+        json!({"RoleArn": "arn:aws:iam::111122223333:role/app", "RoleSessionName": "s", "Tags": [{"Key": "a", "Value": "1"}, {"Key": "A", "Value": "2"}]}),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(err.code, "InvalidParameterValue");
+    let err = call(
+        &sts,
+        "AssumeRole",
+        json!({"RoleArn": "arn:aws:iam::111122223333:role/app", "RoleSessionName": "s", "Tags": [{"Key": "a", "Value": "1"}], "TransitiveTagKeys": ["b"]}),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(err.code, "InvalidParameterValue");
+}
+
+#[tokio::test]
+async fn federated_users_without_a_policy_get_a_session_that_allows_nothing() {
+    let (sts, registry, _) = sts();
+    let mut ctx = RequestContext::for_tests("sts", "GetFederationToken");
+    ctx.principal.arn = "arn:aws:iam::000000000000:user/alice".into();
+    let out = sts.call(&ctx, "GetFederationToken", json!({"Name": "bob"})).await.unwrap();
+    assert!(out.get("PackedPolicySize").is_none());
+    let key = out["Credentials"]["AccessKeyId"].as_str().unwrap();
+    let session = registry.lookup(key).unwrap().session.unwrap();
+    assert_eq!(session.identity_arn.as_deref(), Some("arn:aws:iam::000000000000:user/alice"));
+    assert_eq!(session.policies.len(), 1);
+    let out = sts.call(&ctx, "GetFederationToken", json!({"Name": "carol", "Policy": SESSION_POLICY})).await.unwrap();
+    let key = out["Credentials"]["AccessKeyId"].as_str().unwrap();
+    assert_eq!(registry.lookup(key).unwrap().session.unwrap().policies, vec![SESSION_POLICY.to_owned()]);
 }
 
 #[tokio::test]
