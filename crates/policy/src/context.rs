@@ -67,6 +67,11 @@ impl Context {
         self.values.get(&key.to_ascii_lowercase()).map(Vec::as_slice)
     }
 
+    /// The values of a key already lowercased: one lookup, no allocation (evaluation's path).
+    pub(crate) fn get_lowercase(&self, key: &str) -> Option<&[String]> {
+        self.values.get(key).map(Vec::as_slice)
+    }
+
     /// Adds the keys that follow from the principal: `aws:PrincipalArn`, `aws:PrincipalAccount`,
     /// `aws:PrincipalType`, `aws:userid`, `aws:username`, `aws:PrincipalTag/<key>`,
     /// `aws:PrincipalIsAWSService`, `aws:PrincipalServiceName`.

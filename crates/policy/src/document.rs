@@ -1,5 +1,7 @@
 //! Policy documents: parsed, validated and compiled once.
 
+use crate::statement::Statement;
+
 /// Which rules a document must follow (IAM checks each kind differently on put).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PolicyKind {
@@ -28,18 +30,40 @@ impl std::fmt::Display for PolicyError {
 
 impl std::error::Error for PolicyError {}
 
+impl PolicyError {
+    pub(crate) fn new(message: impl Into<String>) -> PolicyError {
+        PolicyError { message: message.into() }
+    }
+
+    /// IAM's answer to a document that is JSON but not the policy grammar.
+    pub(crate) fn syntax() -> PolicyError {
+        PolicyError::new("Syntax errors in policy.")
+    }
+
+    /// IAM's answer to an unknown Version or Effect value.
+    pub(crate) fn legacy_parsing() -> PolicyError {
+        PolicyError::new("The policy failed legacy parsing")
+    }
+
+    /// An action or condition key without `<vendor>:`.
+    pub(crate) fn vendor() -> PolicyError {
+        PolicyError::new("Actions/Conditions must be prefaced by a vendor, e.g., iam, sdb, ec2, etc.")
+    }
+}
+
 /// A validated, compiled policy document.
 #[derive(Debug, Clone)]
 pub struct Policy {
     text: String,
     kind: PolicyKind,
+    statements: Vec<Statement>,
 }
 
 impl Policy {
     /// Parses and validates `text` as IAM does for `kind`.
     pub fn parse(text: &str, kind: PolicyKind) -> Result<Policy, PolicyError> {
-        let _ = (text, kind);
-        todo!("policy parsing")
+        let statements = crate::parse::parse(text, kind)?;
+        Ok(Policy { text: text.to_owned(), kind, statements })
     }
 
     /// The document as given.
@@ -54,6 +78,16 @@ impl Policy {
     /// The condition keys the document tests, as written, without duplicates, in order of
     /// appearance (GetContextKeysFor*Policy).
     pub fn condition_keys(&self) -> Vec<String> {
-        todo!("condition keys")
+        let mut keys: Vec<String> = Vec::new();
+        for condition in self.statements.iter().flat_map(|s| &s.conditions) {
+            if !keys.iter().any(|k| k.eq_ignore_ascii_case(&condition.key)) {
+                keys.push(condition.key.clone());
+            }
+        }
+        keys
+    }
+
+    pub(crate) fn statements(&self) -> &[Statement] {
+        &self.statements
     }
 }

@@ -1,6 +1,9 @@
 //! AWS's policy evaluation logic.
 
-use crate::{Context, Policy, Principal, Request};
+use crate::arn::Arn;
+use crate::principal::Grant;
+use crate::statement::PrincipalMatch;
+use crate::{Context, Policy, Principal, PrincipalKind, Request};
 
 /// The policies that decide one request.
 #[derive(Debug, Clone, Copy, Default)]
@@ -86,19 +89,276 @@ pub struct Evaluation {
 impl Evaluation {
     /// AWS's AccessDenied message: `User: <arn> is not authorized to perform: <action> on
     /// resource: <resource> because no identity-based policy allows the <action> action`.
+    /// Anonymous callers are `User: anonymous`; a request with no resource (`*`) leaves out
+    /// `on resource:`, as AWS does for actions that take none.
     pub fn denial_message(&self, request: &Request) -> String {
-        let _ = request;
-        todo!("denial message")
+        let principal = request.principal;
+        let who = match &principal.kind {
+            PrincipalKind::Anonymous => "anonymous",
+            PrincipalKind::Service(name) if principal.arn.is_empty() => name.as_str(),
+            _ => principal.arn.as_str(),
+        };
+        let action = request.action;
+        let mut message = format!("User: {who} is not authorized to perform: {action}");
+        if !request.resource.is_empty() && request.resource != "*" {
+            message.push_str(" on resource: ");
+            message.push_str(request.resource);
+        }
+        let Some(reason) = self.deny_reason else {
+            return message;
+        };
+        let explicit = |policy: &str| format!(" with an explicit deny in {policy}");
+        let no_allow = |policy: &str| format!(" because no {policy} allows the {action} action");
+        message.push_str(&match reason {
+            DenyReason::IdentityExplicitDeny => explicit("an identity-based policy"),
+            DenyReason::ResourceExplicitDeny => explicit("a resource-based policy"),
+            DenyReason::BoundaryExplicitDeny => explicit("a permissions boundary"),
+            DenyReason::SessionExplicitDeny => explicit("a session policy"),
+            DenyReason::NoIdentityAllow => no_allow("identity-based policy"),
+            DenyReason::NoResourceAllow => no_allow("resource-based policy"),
+            DenyReason::NoBoundaryAllow => no_allow("permissions boundary"),
+            DenyReason::NoSessionAllow => no_allow("session policy"),
+        });
+        message
+    }
+}
+
+/// Context keys that conditions or policy variables asked for and the request lacked.
+#[derive(Debug, Default)]
+pub(crate) struct Missing {
+    keys: Vec<String>,
+}
+
+impl Missing {
+    /// `key` is lowercased already (compiled so).
+    pub(crate) fn note(&mut self, key: &str) {
+        if !self.keys.iter().any(|k| k == key) {
+            self.keys.push(key.to_owned());
+        }
+    }
+
+    pub(crate) fn into_keys(self) -> Vec<String> {
+        self.keys
+    }
+}
+
+/// What one policy says about the request.
+#[derive(Debug, Default, Clone, Copy)]
+struct Verdict {
+    allow: bool,
+    deny: bool,
+    /// For a resource policy: the strongest way a matching Allow names the caller.
+    grant: Option<Grant>,
+}
+
+struct Scanner<'r, 'a> {
+    request: &'r Request<'a>,
+    /// The action's service prefix and the resource's ARN components, found once.
+    service: &'a str,
+    resource: Arn<'a>,
+    /// The caller is an IAM user or role session with a permissions boundary.
+    boundary_applies: bool,
+    matched: Vec<MatchedStatement>,
+    missing: Missing,
+}
+
+impl Scanner<'_, '_> {
+    fn scan(&mut self, policy: &Policy, source: PolicySource) -> Verdict {
+        let request = self.request;
+        let context = request.context;
+        let mut verdict = Verdict::default();
+        for (index, statement) in policy.statements().iter().enumerate() {
+            // Cheapest and most selective first: most statements stop at the action.
+            if !statement.matches_action(request.action, self.service, context, &mut self.missing)
+                || !statement.matches_resource(&self.resource, context, &mut self.missing)
+            {
+                continue;
+            }
+            let principal = statement.matches_principal(request.principal, self.boundary_applies);
+            if principal == PrincipalMatch::No || !statement.conditions_hold(context, &mut self.missing) {
+                continue;
+            }
+            self.matched.push(MatchedStatement { source, index, sid: statement.sid.clone(), allow: statement.allow });
+            if !statement.allow {
+                verdict.deny = true;
+                continue;
+            }
+            verdict.allow = true;
+            let grant = match principal {
+                PrincipalMatch::Named(grant) => Some(grant),
+                PrincipalMatch::Excluded => Some(crate::principal::everyone_grant(request.principal)),
+                PrincipalMatch::Implied | PrincipalMatch::No => None,
+            };
+            verdict.grant = verdict.grant.max(grant);
+        }
+        verdict
     }
 }
 
 /// Decides `request` against `set` with AWS's evaluation logic.
+///
+/// Explicit deny in any policy wins. Then, for IAM users and role sessions in the resource's
+/// account: a resource policy naming the caller itself allows on its own; one naming the
+/// caller's role is still limited by the permissions boundary and session policies; one naming
+/// only the account needs the identity policies (within boundary and session policies) to
+/// allow, as does a request with no resource-policy allow at all. Across accounts both sides
+/// must allow. The root user of the resource's account needs nothing but the absence of a
+/// resource-policy deny; anonymous callers and services only a resource-policy allow.
 pub fn evaluate(set: &PolicySet, request: &Request) -> Evaluation {
-    let _ = (set, request);
-    todo!("evaluation")
+    let principal = request.principal;
+    let iam_entity = matches!(
+        principal.kind,
+        PrincipalKind::User | PrincipalKind::AssumedRole { .. } | PrincipalKind::FederatedUser
+    );
+    let mut scanner = Scanner {
+        request,
+        service: request.action.split_once(':').map_or(request.action, |(service, _)| service),
+        resource: Arn::split(request.resource),
+        boundary_applies: set.boundary.is_some()
+            && matches!(principal.kind, PrincipalKind::User | PrincipalKind::AssumedRole { .. }),
+        matched: Vec::new(),
+        missing: Missing::default(),
+    };
+
+    // Identity policies, boundaries and session policies belong to IAM entities only: the
+    // root user, anonymous callers and services have none.
+    let mut identity = Verdict::default();
+    let mut boundary = None;
+    let mut sessions_allow = true;
+    let mut session_deny = false;
+    if iam_entity {
+        for (i, policy) in set.identity.iter().enumerate() {
+            let v = scanner.scan(policy, PolicySource::Identity(i));
+            identity.allow |= v.allow;
+            identity.deny |= v.deny;
+        }
+        boundary = set.boundary.map(|b| scanner.scan(b, PolicySource::Boundary));
+        for (i, policy) in set.session.iter().enumerate() {
+            let v = scanner.scan(policy, PolicySource::Session(i));
+            sessions_allow &= v.allow;
+            session_deny |= v.deny;
+        }
+    }
+    let resource = set.resource.map(|r| scanner.scan(r, PolicySource::Resource)).unwrap_or_default();
+
+    let explicit = if identity.deny {
+        Some(DenyReason::IdentityExplicitDeny)
+    } else if boundary.is_some_and(|b| b.deny) {
+        Some(DenyReason::BoundaryExplicitDeny)
+    } else if session_deny {
+        Some(DenyReason::SessionExplicitDeny)
+    } else if resource.deny {
+        Some(DenyReason::ResourceExplicitDeny)
+    } else {
+        None
+    };
+    let outcome = match explicit {
+        Some(reason) => Err((Decision::ExplicitDeny, reason)),
+        None => decide(set, principal, &identity, boundary, sessions_allow, &resource).map_err(|r| (Decision::ImplicitDeny, r)),
+    };
+    let (decision, deny_reason) = match outcome {
+        Ok(()) => (Decision::Allow, None),
+        Err((decision, reason)) => (decision, Some(reason)),
+    };
+    Evaluation { decision, deny_reason, matched: scanner.matched, missing_context_keys: scanner.missing.into_keys() }
 }
 
+/// Allow or implicit deny, once no policy denies explicitly.
+fn decide(
+    set: &PolicySet,
+    principal: &Principal,
+    identity: &Verdict,
+    boundary: Option<Verdict>,
+    sessions_allow: bool,
+    resource: &Verdict,
+) -> Result<(), DenyReason> {
+    let same_account = set.resource_account.is_none_or(|a| a == principal.account_id);
+    let granted = resource.grant;
+    match principal.kind {
+        PrincipalKind::Root => {
+            if (same_account && !set.resource_policy_required) || granted.is_some() {
+                Ok(())
+            } else {
+                Err(DenyReason::NoResourceAllow)
+            }
+        }
+        PrincipalKind::Anonymous | PrincipalKind::Service(_) => granted.map(|_| ()).ok_or(DenyReason::NoResourceAllow),
+        PrincipalKind::User | PrincipalKind::AssumedRole { .. } | PrincipalKind::FederatedUser => {
+            // What the boundary and the session policies leave of a grant.
+            let limits = if boundary.is_some_and(|b| !b.allow) {
+                Err(DenyReason::NoBoundaryAllow)
+            } else if !sessions_allow {
+                Err(DenyReason::NoSessionAllow)
+            } else {
+                Ok(())
+            };
+            let identity_side = if identity.allow { limits } else { Err(DenyReason::NoIdentityAllow) };
+            if !same_account {
+                return match granted {
+                    None => Err(DenyReason::NoResourceAllow),
+                    Some(_) => identity_side,
+                };
+            }
+            match granted {
+                Some(Grant::Direct) => Ok(()),
+                Some(Grant::Role) => limits,
+                Some(Grant::Account) => identity_side,
+                None if set.resource_policy_required => Err(DenyReason::NoResourceAllow),
+                None => identity_side,
+            }
+        }
+    }
+}
+
+/// The condition keys that follow from who is asking (AWS's principal key table).
 pub(crate) fn principal_keys(context: &mut Context, principal: &Principal) {
-    let _ = (context, principal);
-    todo!("principal keys")
+    let signed = principal.kind != PrincipalKind::Anonymous;
+    let service = match &principal.kind {
+        PrincipalKind::Service(name) => Some(name.clone()),
+        _ => None,
+    };
+    let principal_type = match &principal.kind {
+        PrincipalKind::Root => Some("Account"),
+        PrincipalKind::User => Some("User"),
+        PrincipalKind::AssumedRole { .. } => Some("AssumedRole"),
+        PrincipalKind::FederatedUser => Some("FederatedUser"),
+        PrincipalKind::Anonymous => Some("Anonymous"),
+        PrincipalKind::Service(_) => None,
+    };
+    // For a role session AWS gives the role's ARN, not the session's.
+    let principal_arn = match &principal.kind {
+        PrincipalKind::AssumedRole { role_arn } => Some(role_arn.clone()),
+        PrincipalKind::Anonymous | PrincipalKind::Service(_) => None,
+        _ => Some(principal.arn.clone()),
+    };
+    if let Some(arn) = principal_arn.filter(|a| !a.is_empty()) {
+        context.set_one("aws:PrincipalArn", arn);
+    }
+    if service.is_none() && signed && !principal.account_id.is_empty() {
+        context.set_one("aws:PrincipalAccount", principal.account_id.clone());
+    }
+    if let Some(t) = principal_type {
+        context.set_one("aws:PrincipalType", t);
+    }
+    if principal.kind == PrincipalKind::Anonymous {
+        let id = if principal.user_id.is_empty() { "anonymous" } else { principal.user_id.as_str() };
+        context.set_one("aws:userid", id);
+    } else if !principal.user_id.is_empty() {
+        context.set_one("aws:userid", principal.user_id.clone());
+    }
+    if principal.kind == PrincipalKind::User {
+        let name = principal.username.clone().or_else(|| principal.arn.rsplit('/').next().map(str::to_owned));
+        if let Some(name) = name.filter(|n| !n.is_empty()) {
+            context.set_one("aws:username", name);
+        }
+    }
+    for (key, value) in &principal.tags {
+        context.set_one(&format!("aws:PrincipalTag/{key}"), value.clone());
+    }
+    if signed {
+        context.set_one("aws:PrincipalIsAWSService", if service.is_some() { "true" } else { "false" });
+    }
+    if let Some(name) = service {
+        context.set_one("aws:PrincipalServiceName", name);
+    }
 }

@@ -9,10 +9,17 @@
 //!
 //! This crate is pure: no I/O, no clock (the caller puts `aws:CurrentTime` in the [`Context`]).
 
+mod arn;
+mod condition;
 mod context;
 mod directory;
 mod document;
 mod evaluate;
+mod parse;
+mod pattern;
+mod principal;
+mod statement;
+mod values;
 
 pub use context::{Context, Principal, PrincipalKind, Request};
 pub use directory::{Directory, PrincipalPolicies, RoleTrust};
