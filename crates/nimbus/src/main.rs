@@ -118,6 +118,7 @@ fn build_services(store: &Store, clock: &Clock, credentials: &Arc<Credentials>, 
         &config.default_region,
         Some(bus.clone() as Arc<dyn nimbus_core::EventBus>),
     ))));
+    s3.0.set_authorizer(authorizer.clone());
     let sns_pages = Arc::new(sns::SnsPages { sns: sns.clone(), account_id: config.account_id.clone(), region: config.default_region.clone() });
     let set = ServiceSet {
         services,

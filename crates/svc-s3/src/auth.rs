@@ -83,6 +83,7 @@ pub struct NimbusAccess {
     pub(crate) credentials: Arc<dyn CredentialRegistry>,
     pub(crate) clock: Clock,
     pub(crate) store: Store,
+    pub(crate) authorizer: crate::iam_authorize::AuthorizerSlot,
 }
 
 /// The account an anonymous request acts as where the backend needs one (multipart initiator).
@@ -92,6 +93,7 @@ pub(crate) const ANONYMOUS_ACCOUNT: &str = "anonymous";
 impl S3Access for NimbusAccess {
     async fn check(&self, cx: &mut S3AccessContext<'_>) -> S3Result<()> {
         let principal = self.authenticate(cx)?;
+        let caller = cx.extensions_mut().get::<Caller>().cloned();
         let source_ip = cx
             .extensions_mut()
             .get::<std::net::SocketAddr>()
@@ -100,6 +102,18 @@ impl S3Access for NimbusAccess {
         let operation = cx.s3_op().name();
         let bucket = cx.s3_path().get_bucket_name();
         let key = cx.s3_path().get_object_key();
+        if let Some(authorizer) = self.authorizer.enforcing()
+            && let Principal::Aws { arn, account } = &principal
+        {
+            let request = crate::iam_authorize::S3Request {
+                operation,
+                bucket,
+                key,
+                copy_source: cx.headers().get("x-amz-copy-source").and_then(|v| v.to_str().ok()).and_then(parse_copy_source),
+                keys: &keys,
+            };
+            crate::iam_authorize::authorize(&*authorizer, &self.store, arn, account, caller.as_ref(), source_ip, &request)?;
+        }
         access::decide(
             &self.store,
             &AccessRequest {

@@ -53,6 +53,8 @@ pub struct S3Front {
     clock: Clock,
     strict: bool,
     default_account: String,
+    /// Strict mode's IAM decision point, shared with the access hook; set once by the binary.
+    authorizer: crate::iam_authorize::AuthorizerSlot,
 }
 
 impl S3Front {
@@ -98,10 +100,12 @@ impl S3Front {
             credentials: credentials.clone(),
             clock: clock.clone(),
         });
+        let authorizer = crate::iam_authorize::AuthorizerSlot::default();
         builder.set_access(NimbusAccess {
             credentials: credentials.clone(),
             clock: clock.clone(),
             store: store.clone(),
+            authorizer: authorizer.clone(),
         });
         S3Front {
             service: builder.build(),
@@ -111,7 +115,15 @@ impl S3Front {
             clock,
             strict: strict_auth,
             default_account: default_account.to_owned(),
+            authorizer,
         }
+    }
+
+    /// Hands S3 strict mode's IAM decision point: signed requests are then authorized against
+    /// the caller's identity policies and the bucket policy (one engine for every service)
+    /// before the bucket's own rules (ACLs, Block Public Access) apply.
+    pub fn set_authorizer(&self, authorizer: Arc<dyn nimbus_core::Authorizer>) {
+        self.authorizer.set(authorizer);
     }
 
     /// Applies the buckets' lifecycle rules due at the clock's now (expirations, transitions,

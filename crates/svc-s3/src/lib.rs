@@ -38,6 +38,7 @@ mod crypto;
 mod errors;
 mod front;
 mod host;
+mod iam_authorize;
 mod io;
 mod lifecycle;
 mod notifications;
