@@ -4,9 +4,11 @@
 //! several starts), idle RSS, then throughput, latency and server CPU per request for
 //! `secretsmanager:GetSecretValue` and `ssm:GetParameter` under the same client load (the
 //! core suite), S3's small-object load, large transfers and memory under concurrent
-//! uploads (the S3 suite), and SQS's batch send, receive + delete and long-poll wake-up
-//! (the SQS suite). It reports against the targets; it never asserts them.
+//! uploads (the S3 suite), SQS's batch send, receive + delete and long-poll wake-up
+//! (the SQS suite), and KMS's Encrypt, Decrypt and GenerateDataKey (the KMS suite). It
+//! reports against the targets; it never asserts them.
 
+mod kms;
 mod load;
 mod procfs;
 mod report;
@@ -136,7 +138,9 @@ enum Suite {
     S3Small,
     /// SQS: SendMessageBatch, receive + delete, long-poll wake-up, with a durable store.
     Sqs,
-    /// Core, S3 and SQS.
+    /// KMS: Encrypt, Decrypt and GenerateDataKey under load.
+    Kms,
+    /// Core, S3, SQS and KMS.
     All,
 }
 
@@ -156,6 +160,10 @@ impl Suite {
 
     fn sqs(self) -> bool {
         self == Suite::Sqs || self == Suite::All
+    }
+
+    fn kms(self) -> bool {
+        self == Suite::Kms || self == Suite::All
     }
 }
 
@@ -307,6 +315,9 @@ fn operations(suite: Suite) -> Vec<(&'static str, &'static str)> {
     if suite.s3() {
         operations.extend([(S3_GET, "≥ 30,000 req/s"), (S3_PUT, "")]);
     }
+    if suite.kms() {
+        operations.extend(kms::OPERATIONS.map(|op| (op, "")));
+    }
     operations
 }
 
@@ -331,8 +342,8 @@ async fn measure(spec: &ServerSpec, plan: &Plan) -> anyhow::Result<ServerResults
         );
         ready.push(took);
         idle_rss_kib.push(rss);
-        // The last start stays up for the core suite's throughput runs.
-        if start == plan.starts && plan.suite.core() {
+        // The last start stays up for the core and KMS suites' throughput runs.
+        if start == plan.starts && (plan.suite.core() || plan.suite.kms()) {
             last_started = Some(server);
         } else {
             server.stop()?;
@@ -349,7 +360,12 @@ async fn measure(spec: &ServerSpec, plan: &Plan) -> anyhow::Result<ServerResults
         sqs: None,
     };
     if let Some(server) = last_started {
-        measure_core(&server, plan, &mut results).await?;
+        if plan.suite.core() {
+            measure_core(&server, plan, &mut results).await?;
+        }
+        if plan.suite.kms() {
+            kms::measure(&server, plan, &mut results).await;
+        }
         results.rss_after_load_kib = Some(procfs::rss_kib(&procfs::process_tree(server.pid()))?);
         server.stop()?;
     }

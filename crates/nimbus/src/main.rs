@@ -102,6 +102,7 @@ fn build_services(store: &Store, clock: &Clock, credentials: &Arc<Credentials>, 
         Arc::new(nimbus_svc_sts::Sts::new(store.clone(), clock.clone(), credentials.clone())),
         Arc::new(nimbus_svc_secretsmanager::SecretsManager::new(store.clone(), clock.clone())),
         Arc::new(nimbus_svc_ssm::Ssm::new(store.clone(), clock.clone())),
+        Arc::new(nimbus_svc_kms::Kms::new(store.clone(), clock.clone())),
     ];
     let sqs = Arc::new(nimbus_svc_sqs::Sqs::new(store.clone(), clock.clone()));
     services.push(sqs.clone());

@@ -12,12 +12,15 @@ use nimbus_policy::{Context, Decision, Directory, Policy, PolicyKind, PolicySet,
 /// bucket's policy as text and should not pay for parsing it again.
 const PARSED_CACHE_LIMIT: usize = 4096;
 
+/// Parsed policies by (kind tag, text); `None` for a text that does not parse.
+type ParsedPolicies = HashMap<(u8, String), Option<Arc<Policy>>>;
+
 pub struct PolicyAuthorizer {
     strict: bool,
     directory: Option<Arc<dyn Directory>>,
     credentials: Arc<dyn CredentialRegistry>,
     clock: Clock,
-    parsed: Mutex<HashMap<(u8, String), Option<Arc<Policy>>>>,
+    parsed: Mutex<ParsedPolicies>,
 }
 
 /// The caller as the policy engine sees it, with everything attached to it.
@@ -232,7 +235,7 @@ fn principal_kind(arn: &str, account_id: &str, identity_arn: Option<&str>) -> Pr
 
 /// The account field of an ARN, if it has one (S3 ARNs do not).
 fn arn_account(arn: &str) -> Option<String> {
-    arn.splitn(6, ':').nth(4).filter(|a| !a.is_empty()).map(str::to_owned)
+    arn.split(':').nth(4).filter(|a| !a.is_empty()).map(str::to_owned)
 }
 
 #[cfg(test)]

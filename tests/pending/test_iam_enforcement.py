@@ -9,7 +9,9 @@ import uuid
 
 import pytest
 
-from conftest import Nimbus, error_of
+import sys, pathlib
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "python"))
+from conftest import Nimbus, error_of  # noqa: E402
 
 OTHER_ACCOUNT = "111111111111"
 OTHER_SECRET = "other-root-secret"
