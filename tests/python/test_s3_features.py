@@ -118,9 +118,14 @@ def test_encryption_at_rest_defaults_and_sse_c(nimbus, s3, bucket):
     assert code_of(s3.get_object, Bucket=bucket, Key="customer.bin", SSECustomerAlgorithm="AES256",
                    SSECustomerKey=os.urandom(32)) == ("AccessDenied", 403)
 
-    s3.put_object(Bucket=bucket, Key="kms.txt", Body=b"k", ServerSideEncryption="aws:kms", SSEKMSKeyId="alias/app")
+    kms = nimbus.client("kms")
+    key_arn = kms.create_key()["KeyMetadata"]["Arn"]
+    kms.create_alias(AliasName=f"alias/app-{bucket}", TargetKeyId=key_arn)
+    s3.put_object(Bucket=bucket, Key="kms.txt", Body=b"k", ServerSideEncryption="aws:kms",
+                  SSEKMSKeyId=f"alias/app-{bucket}")
     head = s3.head_object(Bucket=bucket, Key="kms.txt")
-    assert head["ServerSideEncryption"] == "aws:kms" and head["SSEKMSKeyId"].endswith("alias/app")
+    # S3 reports the full ARN of the key the alias named, as AWS does.
+    assert head["ServerSideEncryption"] == "aws:kms" and head["SSEKMSKeyId"] == key_arn
 
 
 def test_checksums_are_validated_stored_and_returned(s3, bucket):

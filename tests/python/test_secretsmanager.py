@@ -51,17 +51,25 @@ def listed_names(sm, **kwargs):
             return names
 
 
+def kms_alias(nimbus, name):
+    """Creates a KMS key under alias `name` (services encrypt with real KMS keys); returns `name`."""
+    kms = nimbus.client("kms")
+    kms.create_alias(AliasName=name, TargetKeyId=kms.create_key()["KeyMetadata"]["KeyId"])
+    return name
+
+
 def advance(server, seconds):
     return server.admin("POST", "/_nimbus/clock", {"advance_seconds": seconds})
 
 
 # --- creating and reading -------------------------------------------------------------------
 
-def test_create_string_secret_records_everything(sm, unique):
+def test_create_string_secret_records_everything(nimbus, sm, unique):
     name = f"app/db-{unique}"
+    my_key = kms_alias(nimbus, f"alias/my-key-{unique}")
     vid = token()
     created = sm.create_secret(Name=name, SecretString='{"user":"admin","pass":"s3cret"}',
-                               Description="Primary database", KmsKeyId="alias/my-key",
+                               Description="Primary database", KmsKeyId=my_key,
                                ClientRequestToken=vid,
                                Tags=[{"Key": "env", "Value": "prod"}, {"Key": "team", "Value": "core"}])
     assert created["Name"] == name
@@ -73,7 +81,7 @@ def test_create_string_secret_records_everything(sm, unique):
     assert described["ARN"] == created["ARN"]
     assert described["Name"] == name
     assert described["Description"] == "Primary database"
-    assert described["KmsKeyId"] == "alias/my-key"
+    assert described["KmsKeyId"] == my_key
     assert described["Tags"] == [{"Key": "env", "Value": "prod"}, {"Key": "team", "Value": "core"}]
     assert described["VersionIdsToStages"] == {vid: ["AWSCURRENT"]}
     assert described["RotationEnabled"] is False
@@ -90,7 +98,7 @@ def test_create_string_secret_records_everything(sm, unique):
     versions = sm.list_secret_version_ids(SecretId=name)["Versions"]
     assert [(v["VersionId"], v["VersionStages"]) for v in versions] == [(vid, ["AWSCURRENT"])]
     # The version remembers the key it was encrypted under.
-    assert versions[0]["KmsKeyIds"] == ["alias/my-key"]
+    assert versions[0]["KmsKeyIds"] == [my_key]
 
 
 def test_binary_secret_round_trips_exact_bytes(sm, unique):
@@ -257,14 +265,15 @@ def test_client_request_token_idempotency(sm, unique):
         ("ResourceExistsException", 400)
 
 
-def test_update_secret(sm, unique):
+def test_update_secret(nimbus, sm, unique):
     name = f"update-{unique}"
+    other = kms_alias(nimbus, f"alias/other-{unique}")
     v1 = sm.create_secret(Name=name, SecretString="one", Description="before")["VersionId"]
     # Metadata only: no new version.
-    meta = sm.update_secret(SecretId=name, Description="after", KmsKeyId="alias/other")
+    meta = sm.update_secret(SecretId=name, Description="after", KmsKeyId=other)
     assert meta["Name"] == name and "VersionId" not in meta
     described = sm.describe_secret(SecretId=name)
-    assert (described["Description"], described["KmsKeyId"]) == ("after", "alias/other")
+    assert (described["Description"], described["KmsKeyId"]) == ("after", other)
     assert described["VersionIdsToStages"] == {v1: ["AWSCURRENT"]}
     # A value: a new current version.
     v2 = sm.update_secret(SecretId=name, SecretString="two")["VersionId"]

@@ -21,7 +21,9 @@ def test_health_endpoints(nimbus):
     assert ls["services"]["secretsmanager"] == "running"
     assert ls["services"]["s3"] == "running"
     assert ls["services"]["sqs"] == "running"
-    assert ls["services"]["kms"] == "disabled"
+    assert ls["services"]["kms"] == "running"
+    assert ls["services"]["iam"] == "running"
+    assert ls["services"]["dynamodb"] == "disabled"
     assert "version" in ls
 
 
@@ -38,7 +40,9 @@ def test_services_coverage_is_honest(nimbus):
     assert sm["implemented"] == len(sm["operations"])
     assert sm["implemented"] + len(sm["not_implemented"]) == sm["total"]
     assert cov["sqs"]["implemented"] == cov["sqs"]["total"] == 23 and cov["sqs"]["not_implemented"] == []
-    assert cov["kms"]["implemented"] == 0 and "Encrypt" in cov["kms"]["not_implemented"]
+    assert "Encrypt" in cov["kms"]["operations"] and "Encrypt" not in cov["kms"]["not_implemented"]
+    assert "SimulatePrincipalPolicy" in cov["iam"]["operations"]
+    assert cov["dynamodb"]["implemented"] == 0 and "PutItem" in cov["dynamodb"]["not_implemented"]
     s3 = cov["s3"]
     assert "PutObject" in s3["operations"] and "PutObject" not in s3["not_implemented"]
     assert s3["implemented"] + len(s3["not_implemented"]) == s3["total"] > 100
@@ -58,9 +62,9 @@ def test_unimplemented_operation_gets_not_implemented_naming_it(nimbus):
 
 
 def test_unimplemented_service_in_query_protocol(nimbus):
-    iam = nimbus.client("iam")
+    rds = nimbus.client("rds")
     with pytest.raises(botocore.exceptions.ClientError) as e:
-        iam.list_users()
+        rds.describe_db_instances()
     assert e.value.response["Error"]["Code"] == "NotImplemented"
     assert e.value.response["ResponseMetadata"]["HTTPStatusCode"] == 501
 

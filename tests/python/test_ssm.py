@@ -318,11 +318,14 @@ def test_get_parameters_by_path_pagination(ssm, unique):
 
 # --- describe -------------------------------------------------------------------------------
 
-def test_describe_parameters_filters_and_pagination(ssm, unique):
+def test_describe_parameters_filters_and_pagination(nimbus, ssm, unique):
     root = f"/desc-{unique}"
+    kms = nimbus.client("kms")
+    custom = f"alias/custom-{unique}"
+    kms.create_alias(AliasName=custom, TargetKeyId=kms.create_key()["KeyMetadata"]["KeyId"])
     ssm.put_parameter(Name=f"{root}/db/host", Value="h", Type="String", Description="database host",
                       Tags=[{"Key": "team", "Value": "data"}])
-    ssm.put_parameter(Name=f"{root}/db/password", Value="pw", Type="SecureString", KeyId="alias/custom",
+    ssm.put_parameter(Name=f"{root}/db/password", Value="pw", Type="SecureString", KeyId=custom,
                       Tags=[{"Key": "team", "Value": "security"}])
     ssm.put_parameter(Name=f"{root}/db/replica/host", Value="r", Type="String")
     ssm.put_parameter(Name=f"{root}/web/hosts", Value="a,b", Type="StringList", Tier="Advanced",
@@ -340,7 +343,7 @@ def test_describe_parameters_filters_and_pagination(ssm, unique):
     assert names({"Key": "Type", "Values": ["SecureString"]}) == ["/db/password"]
     assert names({"Key": "Type", "Values": ["String", "StringList"]}) == ["/db/host", "/db/replica/host", "/web/hosts"]
     assert names({"Key": "Tier", "Values": ["Advanced"]}) == ["/web/hosts"]
-    assert names({"Key": "KeyId", "Values": ["alias/custom"]}) == ["/db/password"]
+    assert names({"Key": "KeyId", "Values": [custom]}) == ["/db/password"]
     assert names({"Key": "tag:team"}) == ["/db/host", "/db/password"]
     assert names({"Key": "tag:team", "Values": ["data"]}) == ["/db/host"]
     assert names({"Key": "tag:team", "Option": "BeginsWith", "Values": ["sec"]}) == ["/db/password"]
@@ -368,7 +371,7 @@ def test_describe_parameters_filters_and_pagination(ssm, unique):
         ParameterFilters=[{"Key": "Path", "Option": "Recursive", "Values": [root]}])[0]}
     assert meta["/db/host"]["Description"] == "database host"
     assert meta["/db/host"]["Type"] == "String" and "KeyId" not in meta["/db/host"]
-    assert meta["/db/password"]["KeyId"] == "alias/custom"
+    assert meta["/db/password"]["KeyId"] == custom
     assert (meta["/web/hosts"]["Version"], meta["/web/hosts"]["Tier"]) == (2, "Advanced")
     assert meta["/db/host"]["ARN"] == arn(f"{root}/db/host")
     assert "Value" not in meta["/db/host"]

@@ -13,6 +13,10 @@ pub struct Principal {
     /// Whether the signature was verified against a known secret (false in the default mode
     /// for unknown keys, which are accepted unverified).
     pub verified: bool,
+    /// The STS session of the temporary credential that signed, as authentication found it, so
+    /// strict mode's authorizer need not look the key up again. `None` for long-lived keys, and
+    /// where the caller was built without it (the authorizer then looks temporary keys up).
+    pub session: Option<std::sync::Arc<crate::Session>>,
 }
 
 impl Principal {
@@ -22,6 +26,7 @@ impl Principal {
             user_id: account_id.to_owned(),
             access_key_id: None,
             verified: false,
+            session: None,
         }
     }
 }

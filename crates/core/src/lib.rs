@@ -14,6 +14,7 @@ pub mod error;
 pub mod ids;
 pub mod kms;
 pub mod service;
+pub mod web_identity;
 
 pub use authz::{Authorizer, Denied};
 pub use bus::{Delivery, DeliveryError, EventBus};
@@ -24,6 +25,7 @@ pub use document::Document;
 pub use error::ServiceError;
 pub use kms::{DataKey, Decrypted, KeyManager, KmsCaller};
 pub use service::{Access, ResourcePolicy, Service};
+pub use web_identity::IdentityKeys;
 
 /// The account requests fall into when their access key id is not itself a 12-digit account id.
 pub const DEFAULT_ACCOUNT_ID: &str = "000000000000";

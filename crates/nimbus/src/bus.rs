@@ -6,11 +6,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full};
-use hyper_util::rt::TokioIo;
 use nimbus_core::{Delivery, DeliveryError, EventBus};
 use nimbus_svc_sns::Sns;
 use nimbus_svc_sqs::Sqs;
+
+use crate::http_client::{self, CallError};
 
 /// How long an HTTP endpoint has to answer (AWS allows 15 seconds).
 const HTTP_TIMEOUT: Duration = Duration::from_secs(15);
@@ -38,41 +38,15 @@ impl EventBus for Bus {
 /// POSTs a notification; 2xx is delivered, 4xx refused for good (as AWS treats it), anything
 /// else is retried.
 async fn post(url: &str, headers: &[(String, String)], body: &str) -> Result<(), DeliveryError> {
-    let uri: http::Uri = url.parse().map_err(|e| DeliveryError::Permanent(format!("endpoint {url} is not a URL: {e}")))?;
-    if uri.scheme_str() != Some("http") {
-        return Err(DeliveryError::Permanent(format!("{url}: Nimbus delivers to http:// endpoints only (no TLS client)")));
-    }
-    let host = uri.host().ok_or_else(|| DeliveryError::Permanent(format!("endpoint {url} has no host")))?.to_owned();
-    let port = uri.port_u16().unwrap_or(80);
-    let call = async {
-        let stream = tokio::net::TcpStream::connect((host.as_str(), port)).await.map_err(|e| DeliveryError::Transient(format!("connecting to {url}: {e}")))?;
-        let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
-            .await
-            .map_err(|e| DeliveryError::Transient(format!("{url}: {e}")))?;
-        tokio::spawn(connection);
-        let path = uri.path_and_query().map_or("/", |p| p.as_str());
-        let mut request = http::Request::post(path).header(http::header::HOST, authority(&host, uri.port_u16()));
-        for (name, value) in headers {
-            request = request.header(name.as_str(), value.as_str());
-        }
-        let request = request
-            .body(Full::new(Bytes::from(body.to_owned())))
-            .map_err(|e| DeliveryError::Permanent(format!("building the request to {url}: {e}")))?;
-        let response = sender.send_request(request).await.map_err(|e| DeliveryError::Transient(format!("{url}: {e}")))?;
-        let status = response.status();
-        let _ = response.into_body().collect().await;
-        match status.as_u16() {
-            200..=299 => Ok(()),
-            400..=499 => Err(DeliveryError::Permanent(format!("{url} answered {status}"))),
-            _ => Err(DeliveryError::Transient(format!("{url} answered {status}"))),
-        }
+    let answer = http_client::call(http::Method::POST, url, headers, Bytes::from(body.to_owned()), HTTP_TIMEOUT).await;
+    let status = match answer {
+        Ok((status, _)) => status,
+        Err(CallError::Unusable(why)) => return Err(DeliveryError::Permanent(why)),
+        Err(CallError::Failed(why)) => return Err(DeliveryError::Transient(why)),
     };
-    tokio::time::timeout(HTTP_TIMEOUT, call).await.map_err(|_| DeliveryError::Transient(format!("{url} did not answer within 15 s")))?
-}
-
-fn authority(host: &str, port: Option<u16>) -> String {
-    match port {
-        Some(p) => format!("{host}:{p}"),
-        None => host.to_owned(),
+    match status.as_u16() {
+        200..=299 => Ok(()),
+        400..=499 => Err(DeliveryError::Permanent(format!("{url} answered {status}"))),
+        _ => Err(DeliveryError::Transient(format!("{url} answered {status}"))),
     }
 }

@@ -2,6 +2,9 @@
 
 mod bus;
 mod cli;
+mod http_client;
+mod kms;
+mod oidc;
 mod s3;
 mod sns;
 mod sqs;
@@ -91,20 +94,32 @@ struct Built {
 }
 
 fn build_services(store: &Store, clock: &Clock, credentials: &Arc<Credentials>, config: &Config) -> Built {
-    let directory: Option<Arc<dyn nimbus_policy::Directory>> = None;
+    // IAM first: strict mode's authorizer and STS find principals, roles and policies in it.
+    let iam = Arc::new(nimbus_svc_iam::Iam::new(store.clone(), clock.clone(), credentials.clone()));
+    let iam_directory = iam.directory();
+    let directory: Option<Arc<dyn nimbus_policy::Directory>> = Some(iam_directory.clone());
     let authorizer: Arc<dyn nimbus_core::Authorizer> = Arc::new(nimbus_server::PolicyAuthorizer::new(
         config.auth_mode == AuthMode::Strict,
         directory,
         credentials.clone(),
         clock.clone(),
     ));
+    // Then KMS: the services that encrypt reach it through `KeyManager`.
+    let kms = Arc::new(nimbus_svc_kms::Kms::new(store.clone(), clock.clone()));
+    let keys: Arc<dyn nimbus_core::KeyManager> = kms.clone();
     let mut services: Vec<Arc<dyn Service>> = vec![
-        Arc::new(nimbus_svc_sts::Sts::new(store.clone(), clock.clone(), credentials.clone())),
-        Arc::new(nimbus_svc_secretsmanager::SecretsManager::new(store.clone(), clock.clone())),
-        Arc::new(nimbus_svc_ssm::Ssm::new(store.clone(), clock.clone())),
-        Arc::new(nimbus_svc_kms::Kms::new(store.clone(), clock.clone())),
+        Arc::new(
+            nimbus_svc_sts::Sts::new(store.clone(), clock.clone(), credentials.clone())
+                .with_directory(iam_directory)
+                .with_identity_keys(Arc::new(oidc::OidcKeys::default()))
+                .enforce_trust(config.auth_mode == AuthMode::Strict),
+        ),
+        Arc::new(nimbus_svc_secretsmanager::SecretsManager::new(store.clone(), clock.clone()).with_key_manager(keys.clone())),
+        Arc::new(nimbus_svc_ssm::Ssm::new(store.clone(), clock.clone()).with_key_manager(keys.clone())),
+        kms.clone(),
+        iam,
     ];
-    let sqs = Arc::new(nimbus_svc_sqs::Sqs::new(store.clone(), clock.clone()));
+    let sqs = Arc::new(nimbus_svc_sqs::Sqs::new(store.clone(), clock.clone()).with_key_manager(keys.clone()));
     services.push(sqs.clone());
     let bus = Arc::new(bus::Bus { sqs: sqs.clone(), sns: Default::default() });
     let sns = Arc::new(nimbus_svc_sns::Sns::new(store.clone(), clock.clone(), bus.clone()));
@@ -120,11 +135,12 @@ fn build_services(store: &Store, clock: &Clock, credentials: &Arc<Credentials>, 
         Some(bus.clone() as Arc<dyn nimbus_core::EventBus>),
     ))));
     s3.0.set_authorizer(authorizer.clone());
+    s3.0.set_key_manager(keys);
     let sns_pages = Arc::new(sns::SnsPages { sns: sns.clone(), account_id: config.account_id.clone(), region: config.default_region.clone() });
     let set = ServiceSet {
         services,
         http_services: vec![s3.clone()],
-        sweepers: vec![s3, Arc::new(sqs::SqsSweeper(sqs))],
+        sweepers: vec![s3, Arc::new(sqs::SqsSweeper(sqs)), Arc::new(kms::KmsSweeper(kms))],
         admin_pages: vec![sns_pages],
         authorizer: Some(authorizer),
     };

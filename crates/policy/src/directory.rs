@@ -30,6 +30,18 @@ pub struct RoleTrust {
     pub tags: Vec<(String, String)>,
 }
 
+/// An IAM OpenID Connect identity provider, as AssumeRoleWithWebIdentity checks tokens with.
+#[derive(Debug, Clone)]
+pub struct OidcProvider {
+    /// `arn:aws:iam::<account>:oidc-provider/<host and path>`
+    pub arn: String,
+    /// The provider's URL without its scheme (`token.actions.githubusercontent.com`): the
+    /// prefix of its condition keys (`<url>:aud`, `<url>:sub`).
+    pub url: String,
+    /// Audiences a token may name (`aud`).
+    pub client_ids: Vec<String>,
+}
+
 pub trait Directory: Send + Sync {
     /// The policies of an IAM user (`arn:aws:iam::<acct>:user/<path><name>`), a role
     /// (`...:role/...`) or a role session (`arn:aws:sts::<acct>:assumed-role/<role name>/<session>`,
@@ -43,6 +55,13 @@ pub trait Directory: Send + Sync {
     /// `arn:aws:iam::aws:policy/...`): AssumeRole's `PolicyArns` session policies.
     fn managed_policy(&self, policy_arn: &str) -> Option<Arc<Policy>> {
         let _ = policy_arn;
+        None
+    }
+
+    /// The OIDC provider of `account_id` whose URL is `issuer` (scheme ignored, as IAM matches
+    /// a token's `iss`), `None` if the account registered none.
+    fn oidc_provider(&self, account_id: &str, issuer: &str) -> Option<OidcProvider> {
+        let _ = (account_id, issuer);
         None
     }
 }

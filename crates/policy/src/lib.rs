@@ -22,6 +22,6 @@ mod statement;
 mod values;
 
 pub use context::{Context, Principal, PrincipalKind, Request};
-pub use directory::{Directory, PrincipalPolicies, RoleTrust};
+pub use directory::{Directory, OidcProvider, PrincipalPolicies, RoleTrust};
 pub use document::{Policy, PolicyError, PolicyKind};
 pub use evaluate::{evaluate, Decision, DenyReason, Evaluation, MatchedStatement, PolicySet, PolicySource};

@@ -12,6 +12,9 @@ use nimbus_policy::{Context, Decision, Directory, Policy, PolicyKind, PolicySet,
 /// bucket's policy as text and should not pay for parsing it again.
 const PARSED_CACHE_LIMIT: usize = 4096;
 
+/// STS's temporary access keys start so (`nimbus_core::ids::access_key_id(true)`).
+const TEMPORARY_KEY_PREFIX: &str = "ASIA";
+
 /// Parsed policies by (kind tag, text); `None` for a text that does not parse.
 type ParsedPolicies = HashMap<(u8, String), Option<Arc<Policy>>>;
 
@@ -66,13 +69,13 @@ impl PolicyAuthorizer {
 
     fn caller(&self, ctx: &RequestContext) -> Caller {
         let arn = ctx.principal.arn.clone();
-        let session: Option<Session> = ctx
-            .principal
-            .access_key_id
-            .as_deref()
-            .and_then(|key| self.credentials.lookup(key))
-            .and_then(|c| c.session);
-        let session = session.unwrap_or_default();
+        // Authentication usually hands the session over; otherwise only temporary (`ASIA`)
+        // keys have one, so long-lived keys cost no lookup.
+        let session: Option<Arc<Session>> = ctx.principal.session.clone().or_else(|| {
+            let key = ctx.principal.access_key_id.as_deref().filter(|k| k.starts_with(TEMPORARY_KEY_PREFIX))?;
+            self.credentials.lookup(key).and_then(|c| c.session).map(Arc::new)
+        });
+        let session: Session = session.map(Arc::unwrap_or_clone).unwrap_or_default();
         let kind = principal_kind(&arn, &ctx.account_id, session.identity_arn.as_deref());
         let username = (kind == PrincipalKind::User).then(|| arn.rsplit('/').next().unwrap_or_default().to_owned());
         let mut caller = Caller {

@@ -37,6 +37,7 @@ use rusqlite::Connection;
 pub use blob::{BlobId, BlobStore, BlobWriter};
 pub use error::{Result, StoreError};
 pub use records::{Record, Txn};
+pub use sealing::{seal_with_key, unseal_with_key};
 
 use cache::RecordCache;
 use dir_lock::DirLock;

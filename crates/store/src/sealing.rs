@@ -48,8 +48,16 @@ impl SealingKey {
                 bytes.len()
             )));
         }
-        let unbound = UnboundKey::new(&AES_256_GCM, &bytes).map_err(|_| {
-            StoreError::Crypto("could not initialize AES-256-GCM with the master key".into())
+        SealingKey::from_bytes(&bytes)
+    }
+
+    /// A sealing key from 32 raw bytes (the master key, or a caller's data key).
+    pub(crate) fn from_bytes(bytes: &[u8]) -> Result<SealingKey> {
+        let unbound = UnboundKey::new(&AES_256_GCM, bytes).map_err(|_| {
+            StoreError::Crypto(format!(
+                "could not initialize AES-256-GCM with a {}-byte key",
+                bytes.len()
+            ))
         })?;
         Ok(SealingKey {
             key: LessSafeKey::new(unbound),
@@ -107,4 +115,16 @@ impl SealingKey {
         buffer.truncate(plaintext_len);
         Ok(buffer)
     }
+}
+
+/// Seals `plaintext` under a caller's 32-byte key (a KMS data key in envelope encryption), in the
+/// same layout and with the same guarantees as [`Store::seal`](crate::Store::seal).
+pub fn seal_with_key(key: &[u8], plaintext: &[u8], aad: &[u8]) -> Result<Vec<u8>> {
+    SealingKey::from_bytes(key)?.seal(plaintext, aad)
+}
+
+/// Reverses [`seal_with_key`]; fails with [`StoreError::Crypto`] for another key, another `aad`
+/// or any changed byte.
+pub fn unseal_with_key(key: &[u8], sealed: &[u8], aad: &[u8]) -> Result<Vec<u8>> {
+    SealingKey::from_bytes(key)?.unseal(sealed, aad)
 }

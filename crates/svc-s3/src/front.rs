@@ -122,6 +122,12 @@ impl S3Front {
     /// Hands S3 strict mode's IAM decision point: signed requests are then authorized against
     /// the caller's identity policies and the bucket policy (one engine for every service)
     /// before the bucket's own rules (ACLs, Block Public Access) apply.
+    /// Encrypts SSE-KMS objects through KMS (`KeyManager`), with real data keys and S3 Bucket
+    /// Keys. Without it, their data keys are wrapped by the store's master key.
+    pub fn set_key_manager(&self, keys: Arc<dyn nimbus_core::KeyManager>) {
+        self.backend.set_key_manager(keys);
+    }
+
     pub fn set_authorizer(&self, authorizer: Arc<dyn nimbus_core::Authorizer>) {
         self.authorizer.set(authorizer);
     }

@@ -96,6 +96,7 @@ pub fn authorize(
             user_id: caller.and_then(|c| c.user_id.clone()).unwrap_or_else(|| account.to_owned()),
             access_key_id: caller.and_then(|c| c.access_key_id.clone()),
             verified: true,
+            session: None,
         },
         service: "s3".to_owned(),
         operation: request.operation.to_owned(),

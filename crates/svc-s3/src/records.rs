@@ -268,14 +268,18 @@ pub const NULL_VERSION: &str = "null";
 
 impl Record for ObjectRecord {
     const KIND: &'static str = "s3.object";
-    const VERSION: u32 = 3;
+    const VERSION: u32 = 4;
 
     /// v1 → v2: versioning added `version_id` (v1 objects are `null` versions) and `seq`.
     /// v2 → v3: encryption, checksum, part list and lock (v2 bodies are plaintext).
+    /// v3 → v4: SSE-KMS data keys may be KMS-wrapped (`Sse::Kms::key_arn`); v3 ones are not.
     fn migrate(
         from_version: u32,
         mut value: serde_json::Value,
     ) -> nimbus_store::Result<serde_json::Value> {
+        if from_version == 3 {
+            return Ok(value);
+        }
         let Some(fields) = value.as_object_mut().filter(|_| matches!(from_version, 1 | 2)) else {
             return Err(StoreError::Corrupt(format!(
                 "s3.object has no migration from version {from_version}"
@@ -342,13 +346,17 @@ impl VersionRecord {
 
 impl Record for VersionRecord {
     const KIND: &'static str = "s3.version";
-    const VERSION: u32 = 2;
+    const VERSION: u32 = 3;
 
     /// v1 → v2: the object inside gained the fields of `s3.object` v3.
+    /// v2 → v3: as `s3.object` v4 (KMS-wrapped data keys), nothing to change.
     fn migrate(
         from_version: u32,
         mut value: serde_json::Value,
     ) -> nimbus_store::Result<serde_json::Value> {
+        if from_version == 2 {
+            return Ok(value);
+        }
         if from_version != 1 {
             return Err(StoreError::Corrupt(format!(
                 "s3.version has no migration from version {from_version}"
@@ -413,7 +421,8 @@ pub struct UploadRecord {
 
 impl Record for UploadRecord {
     const KIND: &'static str = "s3.upload";
-    const VERSION: u32 = 2;
+    /// 3: as `s3.object` v4 (KMS-wrapped data keys); v2 records read unchanged.
+    const VERSION: u32 = 3;
 
     /// v1 → v2: encryption, checksum and lock settings.
     fn migrate(
@@ -477,12 +486,20 @@ impl Record for PartRecord {
 pub enum Sse {
     /// `AES256`: Nimbus's own data key.
     S3,
-    /// `aws:kms` / `aws:kms:dsse`: recorded and returned; the bytes are encrypted as SSE-S3
-    /// until the KMS service exists (see `sse::KmsKeyring`).
+    /// `aws:kms` / `aws:kms:dsse` (see `sse.rs`). With `key_arn`, the data key was made by KMS
+    /// and the stored wrapped key is its KMS ciphertext (or, with `bucket_key_blob`, the data
+    /// key sealed under that S3 Bucket Key); without, the data key is master-key wrapped
+    /// (objects from before KMS, or Nimbus without KMS).
     Kms {
         key_id: Option<String>,
         context: Option<String>,
         dsse: bool,
+        /// The ARN of the KMS key that encrypted the data key.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        key_arn: Option<String>,
+        /// Base64 of the bucket key's KMS ciphertext blob (encryption context: the bucket ARN).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        bucket_key_blob: Option<String>,
     },
     /// SSE-C: the customer's key, never stored. `key_hmac` (hex HMAC-SHA256 of the key under
     /// `hmac_salt`) recognises it on reads.
@@ -663,7 +680,17 @@ mod tests {
         assert_eq!(migrated.pointer("/body/Object/part_list"), Some(&serde_json::json!([])));
         let version: VersionRecord = serde_json::from_value(migrated).unwrap();
         assert_eq!(version.seq(), 4);
-        assert!(VersionRecord::migrate(2, serde_json::json!({})).is_err());
+        assert!(VersionRecord::migrate(3, serde_json::json!({})).is_err());
+    }
+
+    #[test]
+    fn records_from_before_kms_read_unchanged_as_master_key_wrapped() {
+        let v3 = serde_json::json!({"sse": {"Kms": {"key_id": "alias/k", "context": null, "dsse": false}}});
+        assert_eq!(ObjectRecord::migrate(3, v3.clone()).unwrap(), v3);
+        assert_eq!(VersionRecord::migrate(2, v3.clone()).unwrap(), v3);
+        let sse: Sse = serde_json::from_value(v3["sse"].clone()).unwrap();
+        assert!(matches!(sse, Sse::Kms { key_arn: None, bucket_key_blob: None, .. }));
+        assert!(ObjectRecord::migrate(4, serde_json::json!({})).is_err());
     }
 
     #[test]

@@ -1,15 +1,25 @@
 //! Server-side encryption: what a request asks for (SSE-S3, SSE-KMS, SSE-C headers, with AWS's
 //! checks and messages), the bucket default, and the key material of a body.
 //!
-//! Data keys of SSE-S3 and SSE-KMS objects are random per object (per upload for multipart)
-//! and stored wrapped by a [`KmsKeyring`]. Today both use [`MasterKeyKeyring`] (the store's
-//! master key); when Nimbus has KMS, an `aws:kms` object's key is to be wrapped by the named KMS
-//! key instead — that is the one place to change ([`keyring_for`]).
+//! Data keys of SSE-S3 objects are random per object (per upload for multipart) and stored
+//! wrapped by the store's master key ([`MasterKeyKeyring`]). SSE-KMS objects use envelope
+//! encryption through KMS when Nimbus has it ([`S3Kms`], the binary's `KeyManager`), as AWS
+//! does: the object's data key comes from GenerateDataKey under the named key (or the
+//! AWS-managed `alias/aws/s3`, created on first use), with the encryption context
+//! `aws:s3:arn` = `arn:aws:s3:::bucket/key` (plus the request's own context), and only its KMS
+//! ciphertext is stored, so reading needs the KMS key to be usable. With an S3 Bucket Key, a
+//! bucket-level key from KMS (context: the bucket's ARN) is reused for a while to wrap each
+//! object's own data key, so KMS's GenerateDataKey is not called per object. SSE-KMS objects
+//! written before KMS was wired in (or by Nimbus without KMS) keep master-key wrapping.
 //!
 //! SSE-C keys are never stored: only a salted HMAC that recognises the key on later requests.
 //! AWS refuses SSE-C over plain HTTP; Nimbus serves HTTP only and accepts it.
 
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
+
 use aws_lc_rs::hmac;
+use nimbus_core::{KeyManager, KmsCaller, ServiceError};
 use nimbus_store::Store;
 use s3s::dto::ServerSideEncryption;
 use s3s::{S3Error, S3ErrorCode, S3Result};
@@ -17,7 +27,7 @@ use s3s::{S3Error, S3ErrorCode, S3Result};
 use crate::checksums::{b64, unb64};
 use crate::crypto::{KEY_LEN, SALT_LEN, random_bytes};
 use crate::io::internal;
-use crate::records::{EncryptionConfig, ObjectEncryption, Sse, UploadEncryption};
+use crate::records::{BucketRecord, EncryptionConfig, ObjectEncryption, Sse, UploadEncryption};
 
 pub const AES256: &str = "AES256";
 pub const KMS: &str = "aws:kms";
@@ -169,11 +179,18 @@ pub fn requested(
             }
             Sse::S3
         }
-        alg @ (KMS | KMS_DSSE) => Sse::Kms {
-            key_id: kms_key_id.map(str::to_owned),
-            context: kms_context.map(str::to_owned),
-            dsse: alg == KMS_DSSE,
-        },
+        alg @ (KMS | KMS_DSSE) => {
+            if let Some(context) = kms_context {
+                parse_context(context)?;
+            }
+            Sse::Kms {
+                key_id: kms_key_id.map(str::to_owned),
+                context: kms_context.map(str::to_owned),
+                dsse: alg == KMS_DSSE,
+                key_arn: None,
+                bucket_key_blob: None,
+            }
+        }
         _ => {
             return Err(invalid_argument(
                 "The encryption method specified is not supported",
@@ -210,12 +227,170 @@ impl KmsKeyring for MasterKeyKeyring<'_> {
     }
 }
 
-/// The keyring of an object's data key. SSE-KMS objects use the master key until Nimbus has
-/// KMS; then this returns a keyring over the named KMS key (GenerateDataKey / Decrypt).
-pub fn keyring_for<'a>(store: &'a Store, sse: &Sse) -> MasterKeyKeyring<'a> {
-    match sse {
-        Sse::Kms { .. } | Sse::S3 | Sse::Customer { .. } => MasterKeyKeyring(store),
+/// The AWS-managed key of SSE-KMS objects that name none.
+pub const DEFAULT_KMS_KEY: &str = "alias/aws/s3";
+/// How long one S3 Bucket Key is reused for new objects (Nimbus's clock).
+const BUCKET_KEY_LIFETIME_MS: i64 = 10 * 60 * 1000;
+
+/// S3's way to KMS: the key manager, and the bucket keys currently in use.
+pub struct S3Kms {
+    keys: Arc<dyn KeyManager>,
+    /// (bucket id, KMS key ARN) → the bucket key new objects are wrapped with.
+    bucket_keys: Mutex<HashMap<(String, String), BucketKey>>,
+}
+
+struct BucketKey {
+    plaintext: [u8; KEY_LEN],
+    /// Its KMS ciphertext blob, stored with every object it wraps.
+    blob: Vec<u8>,
+    created_ms: i64,
+}
+
+impl S3Kms {
+    pub fn new(keys: Arc<dyn KeyManager>) -> S3Kms {
+        S3Kms { keys, bucket_keys: Mutex::default() }
     }
+}
+
+/// Where a data key belongs: the object it encrypts (its ARN is the KMS encryption context),
+/// the bucket (whose account and region are the KMS caller's), and KMS if Nimbus has it.
+pub struct KeyScope<'a> {
+    pub store: &'a Store,
+    pub kms: Option<&'a S3Kms>,
+    pub bucket: &'a BucketRecord,
+    pub key: &'a str,
+    pub now_ms: i64,
+}
+
+impl KeyScope<'_> {
+    fn caller(&self) -> KmsCaller<'_> {
+        KmsCaller { account_id: &self.bucket.owner_account, region: &self.bucket.region }
+    }
+
+    fn bucket_arn(&self) -> String {
+        format!("arn:aws:s3:::{}", self.bucket.name)
+    }
+
+    fn object_arn(&self) -> String {
+        format!("arn:aws:s3:::{}/{}", self.bucket.name, self.key)
+    }
+
+    /// The encryption context of an object-level data key: the request's own pairs, and
+    /// `aws:s3:arn`.
+    fn object_context(&self, requested: Option<&str>) -> S3Result<Vec<(String, String)>> {
+        let mut pairs = match requested {
+            Some(context) => parse_context(context)?,
+            None => Vec::new(),
+        };
+        pairs.retain(|(k, _)| k != "aws:s3:arn");
+        pairs.push(("aws:s3:arn".to_owned(), self.object_arn()));
+        Ok(pairs)
+    }
+
+    fn bucket_context(&self) -> Vec<(String, String)> {
+        vec![("aws:s3:arn".to_owned(), self.bucket_arn())]
+    }
+}
+
+/// `x-amz-server-side-encryption-context`: base64 of a JSON object of strings.
+fn parse_context(header: &str) -> S3Result<Vec<(String, String)>> {
+    let malformed = || {
+        invalid_argument(
+            "The header 'x-amz-server-side-encryption-context' shall be Base64-encoded UTF-8 string holding JSON which represents a string-string map",
+        )
+    };
+    let bytes = unb64(header).ok_or_else(malformed)?;
+    let map: serde_json::Map<String, serde_json::Value> = serde_json::from_slice(&bytes).map_err(|_| malformed())?;
+    map.into_iter().map(|(k, v)| v.as_str().map(|v| (k, v.to_owned())).ok_or_else(malformed)).collect()
+}
+
+/// A KMS error as S3 reports it: `KMS.<KMS's code>`, 400, KMS's message (e.g.
+/// `KMS.DisabledException`, `KMS.NotFoundException`). Nimbus's own failures stay 500s.
+pub fn kms_error(e: ServiceError) -> S3Error {
+    if e.code == "InternalFailure" {
+        return internal("calling KMS", e.message);
+    }
+    let mut error = S3Error::with_message(S3ErrorCode::Custom(format!("KMS.{}", e.code).into()), e.message);
+    error.set_status_code(http::StatusCode::BAD_REQUEST);
+    error
+}
+
+/// A new SSE-KMS body's data key through KMS: the key, its stored (wrapped) form, the KMS key's
+/// ARN, and the S3 Bucket Key's KMS ciphertext when one wraps it.
+struct KmsDataKey {
+    base: [u8; KEY_LEN],
+    wrapped: Vec<u8>,
+    key_arn: String,
+    bucket_key_blob: Option<Vec<u8>>,
+}
+
+/// The data key and stored form of a new SSE-KMS body, through KMS.
+fn kms_data_key(
+    scope: &KeyScope<'_>,
+    kms: &S3Kms,
+    key_id: Option<&str>,
+    context: Option<&str>,
+    bucket_key: bool,
+) -> S3Result<KmsDataKey> {
+    let key_id = key_id.unwrap_or(DEFAULT_KMS_KEY);
+    if !bucket_key {
+        let data_key =
+            kms.keys.generate_data_key(scope.caller(), key_id, &scope.object_context(context)?).map_err(kms_error)?;
+        let base: [u8; KEY_LEN] =
+            data_key.plaintext.as_slice().try_into().map_err(|_| internal("a KMS data key", "wrong length"))?;
+        return Ok(KmsDataKey { base, wrapped: data_key.ciphertext, key_arn: data_key.key_arn, bucket_key_blob: None });
+    }
+    // The key must still be usable for every object, even when a bucket key is reused.
+    let key_arn = kms.keys.resolve_key(scope.caller(), key_id).map_err(kms_error)?;
+    let cache_key = (scope.bucket.id.clone(), key_arn.clone());
+    let (bucket_plain, bucket_blob) = {
+        let mut cache = kms.bucket_keys.lock().unwrap_or_else(PoisonError::into_inner);
+        match cache.get(&cache_key) {
+            Some(k) if scope.now_ms - k.created_ms < BUCKET_KEY_LIFETIME_MS && scope.now_ms >= k.created_ms => {
+                (k.plaintext, k.blob.clone())
+            }
+            _ => {
+                let data_key =
+                    kms.keys.generate_data_key(scope.caller(), &key_arn, &scope.bucket_context()).map_err(kms_error)?;
+                let plaintext: [u8; KEY_LEN] = data_key
+                    .plaintext
+                    .as_slice()
+                    .try_into()
+                    .map_err(|_| internal("a KMS bucket key", "wrong length"))?;
+                cache.insert(
+                    cache_key,
+                    BucketKey { plaintext, blob: data_key.ciphertext.clone(), created_ms: scope.now_ms },
+                );
+                (plaintext, data_key.ciphertext)
+            }
+        }
+    };
+    let base = random_bytes::<KEY_LEN>();
+    let wrapped = nimbus_store::seal_with_key(&bucket_plain, &base, scope.object_arn().as_bytes())
+        .map_err(|e| internal("wrapping a data key", e))?;
+    Ok(KmsDataKey { base, wrapped, key_arn, bucket_key_blob: Some(bucket_blob) })
+}
+
+/// Unwraps the data key of an SSE-KMS body written through KMS.
+fn kms_unwrap(
+    scope: &KeyScope<'_>,
+    wrapped: &[u8],
+    context: Option<&str>,
+    bucket_key_blob: Option<&str>,
+) -> S3Result<[u8; KEY_LEN]> {
+    let kms = scope
+        .kms
+        .ok_or_else(|| internal("reading an SSE-KMS object", "it is encrypted through KMS, but Nimbus runs without KMS"))?;
+    let plaintext = match bucket_key_blob {
+        None => kms.keys.decrypt(scope.caller(), wrapped, &scope.object_context(context)?).map_err(kms_error)?.plaintext,
+        Some(blob) => {
+            let blob = unb64(blob).ok_or_else(|| internal("reading a bucket key", "not base64"))?;
+            let bucket_key = kms.keys.decrypt(scope.caller(), &blob, &scope.bucket_context()).map_err(kms_error)?;
+            nimbus_store::unseal_with_key(&bucket_key.plaintext, wrapped, scope.object_arn().as_bytes())
+                .map_err(|e| internal("unwrapping a data key", e))?
+        }
+    };
+    plaintext.try_into().map_err(|_| internal("unwrapping a data key", "wrong length"))
 }
 
 /// The encryption settings of a new body: what to record and the base key to encrypt with.
@@ -232,7 +407,7 @@ pub struct WriteKey {
 impl WriteKey {
     /// A fresh key for `requested`, the bucket default filling in [`Requested::Default`].
     pub fn new(
-        store: &Store,
+        scope: &KeyScope<'_>,
         requested: Requested,
         default: Option<&EncryptionConfig>,
     ) -> S3Result<WriteKey> {
@@ -253,6 +428,8 @@ impl WriteKey {
                         key_id: c.kms_key_id.clone(),
                         context: None,
                         dsse: c.algorithm == KMS_DSSE,
+                        key_arn: None,
+                        bucket_key_blob: None,
                     },
                     c.bucket_key,
                 ),
@@ -260,8 +437,24 @@ impl WriteKey {
                 None => (Sse::S3, false),
             },
         };
-        let base = random_bytes::<KEY_LEN>();
-        let wrapped = keyring_for(store, &sse).wrap(&base)?;
+        let (sse, base, wrapped) = match (sse, scope.kms) {
+            (Sse::Kms { key_id, context, dsse, .. }, Some(kms)) => {
+                let made = kms_data_key(scope, kms, key_id.as_deref(), context.as_deref(), bucket_key)?;
+                let sse = Sse::Kms {
+                    key_id,
+                    context,
+                    dsse,
+                    key_arn: Some(made.key_arn),
+                    bucket_key_blob: made.bucket_key_blob.map(|b| b64(&b)),
+                };
+                (sse, made.base, made.wrapped)
+            }
+            (sse, _) => {
+                let base = random_bytes::<KEY_LEN>();
+                let wrapped = MasterKeyKeyring(scope.store).wrap(&base)?;
+                (sse, base, wrapped)
+            }
+        };
         Ok(WriteKey {
             sse,
             bucket_key,
@@ -273,11 +466,11 @@ impl WriteKey {
 
     /// The key of an existing upload for its next part.
     pub fn of_upload(
-        store: &Store,
+        scope: &KeyScope<'_>,
         enc: &UploadEncryption,
         customer: Option<&CustomerKey>,
     ) -> S3Result<WriteKey> {
-        let base = base_key(store, &enc.sse, enc.wrapped_key.as_deref(), customer)?;
+        let base = base_key(scope, &enc.sse, enc.wrapped_key.as_deref(), customer)?;
         Ok(WriteKey {
             sse: enc.sse.clone(),
             bucket_key: enc.bucket_key,
@@ -299,7 +492,7 @@ impl WriteKey {
 /// The base key of a stored body: unwrapped data key, or the customer's key if it is the one
 /// the object was written with (400 without it, 403 with another).
 pub fn base_key(
-    store: &Store,
+    scope: &KeyScope<'_>,
     sse: &Sse,
     wrapped: Option<&str>,
     customer: Option<&CustomerKey>,
@@ -316,7 +509,12 @@ pub fn base_key(
             let wrapped = wrapped
                 .and_then(unb64)
                 .ok_or_else(|| internal("reading a data key", "missing wrapped key"))?;
-            keyring_for(store, sse).unwrap(&wrapped)
+            match sse {
+                Sse::Kms { key_arn: Some(_), context, bucket_key_blob, .. } => {
+                    kms_unwrap(scope, &wrapped, context.as_deref(), bucket_key_blob.as_deref())
+                }
+                _ => MasterKeyKeyring(scope.store).unwrap(&wrapped),
+            }
         }
     }
 }
@@ -347,11 +545,12 @@ pub fn headers_for(sse: &Sse, bucket_key: bool, customer_md5: Option<&str>) -> S
             bucket_key: bucket_key.then_some(true),
             ..Default::default()
         },
-        Sse::Kms { key_id, dsse, .. } => SseHeaders {
+        Sse::Kms { key_id, dsse, key_arn, .. } => SseHeaders {
             sse: Some(ServerSideEncryption::from(
                 if *dsse { KMS_DSSE } else { KMS }.to_owned(),
             )),
-            kms_key_id: key_id.clone(),
+            // The full key ARN, as AWS reports it, once KMS resolved it.
+            kms_key_id: key_arn.clone().or_else(|| key_id.clone()),
             bucket_key: bucket_key.then_some(true),
             ..Default::default()
         },

@@ -8,9 +8,12 @@
 //! # Storage
 //!
 //! Secrets live in the [`Store`] under scope `"{account}/{region}"` (see [`records`]). Every
-//! version's value is sealed with the store's AES-256-GCM key, with the secret's ARN and the
-//! version id as associated data, so no secret value is ever written in the clear. Each
-//! acknowledged change is one store transaction.
+//! version's value is encrypted as AWS does it, under the secret's KMS key or the AWS-managed
+//! `aws/secretsmanager` (envelope encryption, see `encryption.rs`), when the service has a
+//! [`KeyManager`] ([`SecretsManager::with_key_manager`]); without one, and for versions written
+//! before KMS existed, it is sealed with the store's AES-256-GCM key. Either way the secret's ARN
+//! and the version id are bound as associated data, so no secret value is ever written in the
+//! clear. Each acknowledged change is one store transaction.
 //!
 //! # Time
 //!
@@ -64,6 +67,7 @@
 //! - Where AWS documents no message, the message is Nimbus's own wording; the error code is
 //!   always the one the model lists for the situation.
 
+mod encryption;
 mod errors;
 mod list;
 mod password;
@@ -75,7 +79,9 @@ mod state;
 mod versions;
 
 use nimbus_core::service::parse_input;
-use nimbus_core::{Clock, Document, RequestContext, Service, ServiceError};
+use std::sync::Arc;
+
+use nimbus_core::{Clock, Document, KeyManager, RequestContext, Service, ServiceError};
 use nimbus_store::{Store, Txn};
 use serde::de::DeserializeOwned;
 
@@ -110,11 +116,19 @@ const OPERATIONS: &[&str] = &[
 pub struct SecretsManager {
     store: Store,
     clock: Clock,
+    /// KMS, to encrypt values under the secrets' keys; `None`: the store's master key.
+    keys: Option<Arc<dyn KeyManager>>,
 }
 
 impl SecretsManager {
     pub fn new(store: Store, clock: Clock) -> Self {
-        SecretsManager { store, clock }
+        SecretsManager { store, clock, keys: None }
+    }
+
+    /// Encrypts new secret versions through KMS (`KmsKeyId`, or `aws/secretsmanager`).
+    pub fn with_key_manager(mut self, keys: Arc<dyn KeyManager>) -> Self {
+        self.keys = Some(keys);
+        self
     }
 
     fn now(&self) -> i64 {

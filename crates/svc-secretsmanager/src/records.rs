@@ -138,8 +138,13 @@ impl SecretRecord {
 
     /// Associated data binding a sealed value to its secret and version.
     pub fn value_aad(&self, version_id: &str) -> Vec<u8> {
-        format!("{}/{}", self.arn, version_id).into_bytes()
+        value_aad(&self.arn, version_id)
     }
+}
+
+/// Associated data binding a sealed value to its secret (ARN) and version.
+pub fn value_aad(arn: &str, version_id: &str) -> Vec<u8> {
+    format!("{arn}/{version_id}").into_bytes()
 }
 
 pub fn value_key(uid: &str, version_id: &str) -> String {
@@ -151,27 +156,61 @@ pub fn value_prefix(uid: &str) -> String {
     format!("{uid}/")
 }
 
-/// A secret version's value, sealed (AES-256-GCM under the store key) and base64-encoded.
+/// A secret version's value, encrypted one of two ways:
+/// - `kms`: envelope encryption, as AWS does it: a KMS data key (GenerateDataKey under the
+///   secret's key, encryption context `SecretARN` + `SecretVersionId`) encrypts the value with
+///   AES-256-GCM; only the data key's KMS ciphertext is kept;
+/// - `sealed`: AES-256-GCM under the store's master key (versions written before KMS was wired
+///   in, version 1 of this record, and Nimbus run without a key manager).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SecretValueRecord {
-    pub sealed: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sealed: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kms: Option<KmsSealed>,
+}
+
+/// A value under a KMS data key (all byte strings base64).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct KmsSealed {
+    /// The ARN of the KMS key that encrypted the data key.
+    pub key_arn: String,
+    /// The data key's KMS ciphertext blob.
+    pub data_key: String,
+    /// The value, sealed under the plaintext data key (same layout as the store's sealing).
+    pub value: String,
 }
 
 impl Record for SecretValueRecord {
     const KIND: &'static str = "secretsmanager.secret-value";
-    const VERSION: u32 = 1;
+    /// 2: `sealed` became optional beside `kms` (envelope encryption under a KMS key).
+    const VERSION: u32 = 2;
+
+    fn migrate(from_version: u32, value: serde_json::Value) -> Result<serde_json::Value, StoreError> {
+        match from_version {
+            // `{"sealed": ...}` reads as a version 2 record sealed with the master key.
+            1 => Ok(value),
+            other => Err(StoreError::Corrupt(format!("{} has no migration from version {other}", Self::KIND))),
+        }
+    }
 }
 
 impl SecretValueRecord {
     pub fn from_sealed(sealed: &[u8]) -> Self {
-        SecretValueRecord { sealed: STANDARD.encode(sealed) }
+        SecretValueRecord { sealed: Some(STANDARD.encode(sealed)), kms: None }
     }
 
-    pub fn sealed_bytes(&self) -> Result<Vec<u8>, StoreError> {
-        STANDARD
-            .decode(&self.sealed)
-            .map_err(|e| StoreError::Corrupt(format!("sealed secret value is not base64: {e}")))
+    pub fn from_kms(key_arn: String, data_key: &[u8], value: &[u8]) -> Self {
+        SecretValueRecord {
+            sealed: None,
+            kms: Some(KmsSealed { key_arn, data_key: STANDARD.encode(data_key), value: STANDARD.encode(value) }),
+        }
     }
+}
+
+/// Decodes a base64 member of a value record.
+pub fn decode_b64(what: &str, encoded: &str) -> Result<Vec<u8>, StoreError> {
+    STANDARD.decode(encoded).map_err(|e| StoreError::Corrupt(format!("{what} of a secret value is not base64: {e}")))
 }
 
 /// A secret value in the clear: only ever in memory.

@@ -5,12 +5,13 @@ use nimbus_core::{Document, RequestContext, ServiceError};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use crate::encryption::Prepared;
 use crate::errors::{
     DAY_MS, Out, Res, already_exists, fail, invalid_name, invalid_parameter, invalid_request, is_valid_name,
-    marked_for_deletion, ts,
+    marked_for_deletion, not_found, ts,
 };
 use crate::records::{Rotation, SecretRecord, Tag};
-use crate::state::{self, add_version, idempotent_version, new_token, request_value, save};
+use crate::state::{self, add_version, existing_record, new_token, request_value, save};
 use crate::{SecretsManager, parse, rotation};
 
 #[derive(Deserialize)]
@@ -175,6 +176,52 @@ impl SecretsManager {
         let tags = to_tags(input.tags.unwrap_or_default())?;
         check_tag_count(&tags)?;
         let now = self.now();
+        let kms_key_id = input.kms_key_id.clone().filter(|k| !k.is_empty());
+        let token = match (&input.client_request_token, &value) {
+            (Some(token), _) => Some(token.clone()),
+            (None, Some(_)) => Some(new_token()),
+            (None, None) => None,
+        };
+        // First look: an existing secret is an error, unless this is a retry of the request
+        // that created it (same token, same value), which returns what it returned.
+        let existing = self.tx(ctx, |txn, scope| match state::find(txn, ctx, scope, &input.name, now)? {
+            Some(existing) if existing.is_deleted() => fail(invalid_request(
+                "You can't create this secret because a secret with this name is already scheduled for deletion.",
+            )),
+            Some(existing) => {
+                let record = match (&input.client_request_token, &value) {
+                    (Some(token), Some(_)) => existing_record(txn, scope, &existing, token)?,
+                    _ => None,
+                };
+                Ok(Some((existing, record)))
+            }
+            None => Ok(None),
+        })?;
+        let arn = match existing {
+            Some((existing, Some(record))) => {
+                let (Some(token), Some(value)) = (&token, &value) else {
+                    return fail(already_exists(&input.name));
+                };
+                let prepared = self.prepare_version(ctx, &existing, Some(record), token, value, None, || {
+                    already_exists(&input.name)
+                })?;
+                return match prepared {
+                    Prepared::Retry(version) => {
+                        Ok(create_output(&existing, Some(version.id), input.add_replica_regions))
+                    }
+                    Prepared::New(_) => fail(already_exists(&input.name)),
+                };
+            }
+            Some(_) => return fail(already_exists(&input.name)),
+            None => ctx.arn(
+                "secretsmanager",
+                &format!("secret:{}-{}", input.name, nimbus_core::ids::random_from(nimbus_core::ids::ALNUM, 6)),
+            ),
+        };
+        let sealed = match (&token, &value) {
+            (Some(token), Some(value)) => Some(self.seal_value(ctx, &arn, token, kms_key_id.as_deref(), value)?),
+            _ => None,
+        };
         let (secret, version_id) = self.tx(ctx, |txn, scope| {
             if let Some(existing) = state::find(txn, ctx, scope, &input.name, now)? {
                 if existing.is_deleted() {
@@ -182,26 +229,14 @@ impl SecretsManager {
                         "You can't create this secret because a secret with this name is already scheduled for deletion.",
                     ));
                 }
-                // A retry of the request that created this secret returns what it returned.
-                if let (Some(token), Some(value)) = (&input.client_request_token, &value)
-                    && let Some(version) = idempotent_version(txn, &self.store, scope, &existing, token, value, || {
-                        already_exists(&input.name)
-                    })?
-                {
-                    return Ok((existing, Some(version.id)));
-                }
                 return fail(already_exists(&input.name));
             }
-            let arn = ctx.arn(
-                "secretsmanager",
-                &format!("secret:{}-{}", input.name, nimbus_core::ids::random_from(nimbus_core::ids::ALNUM, 6)),
-            );
             let mut secret = SecretRecord {
                 name: input.name.clone(),
-                arn,
+                arn: arn.clone(),
                 uid: nimbus_core::ids::uuid(),
                 description: input.description.clone(),
-                kms_key_id: input.kms_key_id.clone().filter(|k| !k.is_empty()),
+                kms_key_id: kms_key_id.clone(),
                 secret_type: input.secret_type.clone(),
                 tags: tags.clone(),
                 created_ms: now,
@@ -216,30 +251,35 @@ impl SecretsManager {
                 next_seq: 0,
             };
             let mut version_id = None;
-            if let Some(value) = &value {
-                let token = input.client_request_token.clone().unwrap_or_else(new_token);
-                add_version(txn, &self.store, scope, &mut secret, &token, value, None, now)?;
-                version_id = Some(token);
+            if let (Some(token), Some(sealed)) = (&token, &sealed) {
+                add_version(txn, scope, &mut secret, token, sealed.clone(), kms_key_id.clone(), None, now)?;
+                version_id = Some(token.clone());
             }
             save(txn, scope, &secret)?;
             Ok((secret, version_id))
         })?;
-        let replication: Vec<Value> = input
-            .add_replica_regions
-            .unwrap_or_default()
-            .into_iter()
-            .map(|r| {
-                Out::new()
-                    .opt("Region", r.region)
-                    .opt("KmsKeyId", r.kms_key_id)
-                    .set("Status", "Failed")
-                    .set("StatusMessage", "Replication to other Regions is not implemented in Nimbus.")
-                    .done()
-            })
-            .collect();
-        Ok(arn_and_name(&secret).opt("VersionId", version_id).list("ReplicationStatus", replication).done())
+        Ok(create_output(&secret, version_id, input.add_replica_regions))
     }
+}
 
+/// CreateSecret's output.
+fn create_output(secret: &SecretRecord, version_id: Option<String>, replicas: Option<Vec<ReplicaRegion>>) -> Value {
+    let replication: Vec<Value> = replicas
+        .unwrap_or_default()
+        .into_iter()
+        .map(|r| {
+            Out::new()
+                .opt("Region", r.region)
+                .opt("KmsKeyId", r.kms_key_id)
+                .set("Status", "Failed")
+                .set("StatusMessage", "Replication to other Regions is not implemented in Nimbus.")
+                .done()
+        })
+        .collect();
+    arn_and_name(secret).opt("VersionId", version_id).list("ReplicationStatus", replication).done()
+}
+
+impl SecretsManager {
     pub(crate) fn describe_secret(&self, ctx: &RequestContext, input: Document) -> Res<Document> {
         let input: SecretIdInput = parse(input)?;
         let now = self.now();
@@ -251,29 +291,58 @@ impl SecretsManager {
         let input: UpdateSecretInput = parse(input)?;
         let value = request_value(input.secret_string, input.secret_binary)?;
         let now = self.now();
+        let token = value.as_ref().map(|_| input.client_request_token.clone().unwrap_or_else(new_token));
+        let (before, existing) = self.tx(ctx, |txn, scope| {
+            let secret = state::require_live(txn, ctx, scope, &input.secret_id, now)?;
+            let existing = match &token {
+                Some(token) => existing_record(txn, scope, &secret, token)?,
+                None => None,
+            };
+            Ok((secret, existing))
+        })?;
+        // A new KmsKeyId ("" is aws/secretsmanager) applies to versions written from now on.
+        let kms_key_id = match &input.kms_key_id {
+            Some(key) => Some(key.clone()).filter(|k| !k.is_empty()),
+            None => before.kms_key_id.clone(),
+        };
+        if let Some(key) = input.kms_key_id.as_deref().filter(|k| !k.is_empty()) {
+            self.check_key(ctx, key)?;
+        }
+        let prepared = match (&token, &value) {
+            (Some(token), Some(value)) => Some(self.prepare_version(
+                ctx,
+                &before,
+                existing,
+                token,
+                value,
+                kms_key_id.as_deref(),
+                version_conflict,
+            )?),
+            _ => None,
+        };
         let (secret, version_id) = self.tx(ctx, |txn, scope| {
             let mut secret = state::require_live(txn, ctx, scope, &input.secret_id, now)?;
+            if secret.uid != before.uid {
+                return fail(not_found());
+            }
             if let Some(description) = &input.description {
                 secret.description = Some(description.clone());
             }
-            if let Some(kms_key_id) = &input.kms_key_id {
-                secret.kms_key_id = Some(kms_key_id.clone()).filter(|k| !k.is_empty());
+            if input.kms_key_id.is_some() {
+                secret.kms_key_id = kms_key_id.clone();
             }
             if let Some(secret_type) = &input.secret_type {
                 secret.secret_type = Some(secret_type.clone());
             }
-            let mut version_id = None;
-            if let Some(value) = &value {
-                let token = input.client_request_token.clone().unwrap_or_else(new_token);
-                let retry = idempotent_version(txn, &self.store, scope, &secret, &token, value, version_conflict)?;
-                if retry.is_none() {
-                    add_version(txn, &self.store, scope, &mut secret, &token, value, None, now)?;
+            if let (Some(token), Some(Prepared::New(sealed))) = (&token, &prepared) {
+                if secret.version(token).is_some() {
+                    return fail(version_conflict());
                 }
-                version_id = Some(token);
+                add_version(txn, scope, &mut secret, token, sealed.clone(), kms_key_id.clone(), None, now)?;
             }
             secret.last_changed_ms = now;
             save(txn, scope, &secret)?;
-            Ok((secret, version_id))
+            Ok((secret, token.clone()))
         })?;
         Ok(arn_and_name(&secret).opt("VersionId", version_id).done())
     }

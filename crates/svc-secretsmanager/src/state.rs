@@ -1,7 +1,7 @@
 //! Finding secrets, sealing values, and the staging-label rules every write shares.
 
 use nimbus_core::{RequestContext, ServiceError};
-use nimbus_store::{Store, Txn};
+use nimbus_store::Txn;
 
 use crate::errors::{
     DAY_MS, Res, fail, invalid_name, invalid_parameter, is_valid_name, marked_for_deletion, not_found,
@@ -107,13 +107,20 @@ pub fn save(txn: &Txn, scope: &str, secret: &SecretRecord) -> Res<()> {
     Ok(())
 }
 
-/// Reads and unseals one version's value.
-pub fn read_value(txn: &Txn, store: &Store, scope: &str, secret: &SecretRecord, version_id: &str) -> Res<SecretValue> {
-    let record = txn
+/// One version's stored (encrypted) value.
+pub fn read_record(txn: &Txn, scope: &str, secret: &SecretRecord, version_id: &str) -> Res<SecretValueRecord> {
+    Ok(txn
         .get::<SecretValueRecord>(scope, &secret.value_key(version_id))?
-        .ok_or_else(|| ServiceError::internal(format!("value of version {version_id} is missing")))?;
-    let plain = store.unseal(&record.sealed_bytes()?, &secret.value_aad(version_id))?;
-    Ok(SecretValue::decode(&plain)?)
+        .ok_or_else(|| ServiceError::internal(format!("value of version {version_id} is missing")))?)
+}
+
+/// The stored value of version `token`, if `secret` has such a version (the first step of
+/// deciding whether a write is a retry).
+pub fn existing_record(txn: &Txn, scope: &str, secret: &SecretRecord, token: &str) -> Res<Option<SecretValueRecord>> {
+    match secret.version(token) {
+        Some(_) => Ok(Some(read_record(txn, scope, secret, token)?)),
+        None => Ok(None),
+    }
 }
 
 /// The value of a request: SecretString xor SecretBinary (base64 in document form).
@@ -132,24 +139,8 @@ pub fn request_value(secret_string: Option<String>, secret_binary: Option<String
     }
 }
 
-/// What a ClientRequestToken that names an existing version means: the same value makes the
-/// request a no-op retry (returns that version); a different value is an error.
-pub fn idempotent_version(
-    txn: &Txn,
-    store: &Store,
-    scope: &str,
-    secret: &SecretRecord,
-    token: &str,
-    value: &SecretValue,
-    conflict: impl FnOnce() -> ServiceError,
-) -> Res<Option<VersionMeta>> {
-    let Some(existing) = secret.version(token) else {
-        return Ok(None);
-    };
-    if read_value(txn, store, scope, secret, token)? == *value { Ok(Some(existing.clone())) } else { fail(conflict()) }
-}
-
-/// Adds a version with `value` to `secret` (not yet saved) and stores its sealed value.
+/// Adds a version to `secret` (not yet saved) and stores its encrypted value `sealed`, written
+/// under `kms_key_id` (the secret's KmsKeyId when it was encrypted).
 ///
 /// `stages`: `None` moves AWSCURRENT to the new version; `Some` attaches exactly those labels,
 /// taking each from whichever version had it. The first version of a secret always gets
@@ -157,11 +148,11 @@ pub fn idempotent_version(
 #[allow(clippy::too_many_arguments)]
 pub fn add_version(
     txn: &Txn,
-    store: &Store,
     scope: &str,
     secret: &mut SecretRecord,
     version_id: &str,
-    value: &SecretValue,
+    sealed: SecretValueRecord,
+    kms_key_id: Option<String>,
     stages: Option<Vec<String>>,
     now: i64,
 ) -> Res<()> {
@@ -178,8 +169,7 @@ pub fn add_version(
     if unique.len() > MAX_STAGES_PER_VERSION {
         return fail(invalid_parameter(format!("A version can have at most {MAX_STAGES_PER_VERSION} staging labels.")));
     }
-    let sealed = store.seal(&value.encode(), &secret.value_aad(version_id))?;
-    txn.put(scope, &secret.value_key(version_id), &SecretValueRecord::from_sealed(&sealed))?;
+    txn.put(scope, &secret.value_key(version_id), &sealed)?;
     let seq = secret.next_seq;
     secret.next_seq += 1;
     secret.versions.push(VersionMeta {
@@ -188,7 +178,7 @@ pub fn add_version(
         stages: Vec::new(),
         created_ms: now,
         last_accessed_ms: None,
-        kms_key_id: secret.kms_key_id.clone(),
+        kms_key_id,
     });
     for stage in &unique {
         attach_stage(secret, stage, version_id);

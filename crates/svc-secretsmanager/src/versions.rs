@@ -7,16 +7,17 @@ use nimbus_store::Txn;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use crate::encryption::Prepared;
 use crate::errors::{
     Failure, Out, Res, day_of, fail, invalid_next_token, invalid_parameter, limit_exceeded, marked_for_deletion,
     not_found, ts,
 };
 use crate::list::{self, FilterInput, decode_token, encode_token};
-use crate::records::{SecretRecord, SecretValue, VersionMeta};
+use crate::records::{SecretRecord, SecretValue, SecretValueRecord, VersionMeta};
 use crate::secrets::version_conflict;
 use crate::state::{
-    self, AWSCURRENT, AWSPENDING, MAX_STAGES_PER_VERSION, add_version, attach_stage, detach_stage, idempotent_version,
-    new_token, read_value, request_value, save,
+    self, AWSCURRENT, AWSPENDING, MAX_STAGES_PER_VERSION, add_version, attach_stage, detach_stage, existing_record,
+    new_token, read_record, request_value, save,
 };
 use crate::{SecretsManager, parse};
 
@@ -137,8 +138,15 @@ fn value_doc(secret: &SecretRecord, version: &VersionMeta, value: &SecretValue) 
         .done()
 }
 
+/// A version picked for reading, its value still encrypted (decrypted outside the transaction).
+struct Fetched {
+    secret: SecretRecord,
+    version: VersionMeta,
+    record: SecretValueRecord,
+}
+
 impl SecretsManager {
-    /// Reads a version's value and records the access.
+    /// Picks a version, reads its stored value and records the access.
     fn fetch(
         &self,
         txn: &Txn,
@@ -147,22 +155,29 @@ impl SecretsManager {
         version_id: Option<&str>,
         stage: Option<&str>,
         now: i64,
-    ) -> Res<Value> {
+    ) -> Res<Fetched> {
         let version = select_version(secret, version_id, stage)?;
-        let value = read_value(txn, &self.store, scope, secret, &version.id)?;
+        let record = read_record(txn, scope, secret, &version.id)?;
         if mark_accessed(secret, &version.id, now) {
             save(txn, scope, secret)?;
         }
-        Ok(value_doc(secret, &version, &value))
+        Ok(Fetched { secret: secret.clone(), version, record })
+    }
+
+    /// Decrypts a fetched value into GetSecretValue's output.
+    fn reveal(&self, ctx: &RequestContext, fetched: &Fetched) -> Res<Value> {
+        let value = self.open_value(ctx, &fetched.secret.arn, &fetched.version.id, &fetched.record)?;
+        Ok(value_doc(&fetched.secret, &fetched.version, &value))
     }
 
     pub(crate) fn get_secret_value(&self, ctx: &RequestContext, input: Document) -> Res<Document> {
         let input: GetSecretValueInput = parse(input)?;
         let now = self.now();
-        self.tx(ctx, |txn, scope| {
+        let fetched = self.tx(ctx, |txn, scope| {
             let mut secret = state::require_live(txn, ctx, scope, &input.secret_id, now)?;
             self.fetch(txn, scope, &mut secret, input.version_id.as_deref(), input.version_stage.as_deref(), now)
-        })
+        })?;
+        self.reveal(ctx, &fetched)
     }
 
     pub(crate) fn put_secret_value(&self, ctx: &RequestContext, input: Document) -> Res<Document> {
@@ -171,34 +186,42 @@ impl SecretsManager {
             return fail(invalid_parameter("You must provide either SecretString or SecretBinary."));
         };
         let now = self.now();
-        self.tx(ctx, |txn, scope| {
-            let mut secret = state::require_live(txn, ctx, scope, &input.secret_id, now)?;
-            let token = input.client_request_token.clone().unwrap_or_else(new_token);
-            let version = match idempotent_version(txn, &self.store, scope, &secret, &token, &value, version_conflict)?
-            {
-                Some(existing) => existing,
-                None => {
-                    add_version(
-                        txn,
-                        &self.store,
-                        scope,
-                        &mut secret,
-                        &token,
-                        &value,
-                        input.version_stages.clone(),
-                        now,
-                    )?;
-                    save(txn, scope, &secret)?;
-                    secret.version(&token).cloned().ok_or_else(|| ServiceError::internal("new version vanished"))?
+        let token = input.client_request_token.clone().unwrap_or_else(new_token);
+        let (secret, existing) = self.tx(ctx, |txn, scope| {
+            let secret = state::require_live(txn, ctx, scope, &input.secret_id, now)?;
+            let existing = existing_record(txn, scope, &secret, &token)?;
+            Ok((secret, existing))
+        })?;
+        let kms_key_id = secret.kms_key_id.clone();
+        let version = match self.prepare_version(
+            ctx,
+            &secret,
+            existing,
+            &token,
+            &value,
+            kms_key_id.as_deref(),
+            version_conflict,
+        )? {
+            Prepared::Retry(existing) => existing,
+            Prepared::New(sealed) => self.tx(ctx, |txn, scope| {
+                let mut current = state::require_live(txn, ctx, scope, &input.secret_id, now)?;
+                if current.uid != secret.uid {
+                    return fail(not_found());
                 }
-            };
-            Ok(Out::new()
-                .set("ARN", secret.arn.clone())
-                .set("Name", secret.name.clone())
-                .set("VersionId", version.id.clone())
-                .list("VersionStages", version.stages.iter().map(|s| json!(s)).collect())
-                .done())
-        })
+                if current.version(&token).is_some() {
+                    return fail(version_conflict());
+                }
+                add_version(txn, scope, &mut current, &token, sealed, kms_key_id, input.version_stages.clone(), now)?;
+                save(txn, scope, &current)?;
+                current.version(&token).cloned().ok_or_else(|| ServiceError::internal("new version vanished").into())
+            })?,
+        };
+        Ok(Out::new()
+            .set("ARN", secret.arn.clone())
+            .set("Name", secret.name.clone())
+            .set("VersionId", version.id.clone())
+            .list("VersionStages", version.stages.iter().map(|s| json!(s)).collect())
+            .done())
     }
 
     pub(crate) fn update_secret_version_stage(&self, ctx: &RequestContext, input: Document) -> Res<Document> {
@@ -316,52 +339,62 @@ impl SecretsManager {
                         "MaxResults and NextToken can only be used with Filters, not with SecretIdList.",
                     ));
                 }
-                self.tx(ctx, |txn, scope| {
-                    let mut values = Vec::new();
-                    let mut errors = Vec::new();
+                let fetched = self.tx(ctx, |txn, scope| {
+                    let mut fetched = Vec::new();
                     for id in &ids {
                         match self.batch_one(txn, ctx, scope, id, now) {
-                            Ok(value) => values.push(value),
                             Err(failure) if failure.0.code == "InternalFailure" => return Err(failure),
-                            Err(Failure(e)) => errors.push(json!({
-                                "SecretId": id,
-                                "ErrorCode": e.code,
-                                "Message": e.message,
-                            })),
+                            outcome => fetched.push((id.clone(), outcome)),
                         }
                     }
-                    Ok(json!({"SecretValues": values, "Errors": errors}))
-                })
+                    Ok(fetched)
+                })?;
+                let (values, errors) = self.reveal_all(ctx, fetched)?;
+                Ok(json!({"SecretValues": values, "Errors": errors}))
             }
             (None, Some(filters)) => {
                 let filters = list::parse_filters(filters)?;
                 let page_size = input.max_results.map_or(DEFAULT_BATCH_MAX_RESULTS, |n| n.clamp(1, 20) as usize);
-                self.tx(ctx, |txn, scope| {
+                let (fetched, next_token) = self.tx(ctx, |txn, scope| {
                     let secrets = list::matching_secrets(txn, scope, &ctx.region, now, &filters, false)?;
                     let sorted = list::sort_secrets(secrets, list::SortBy::CreatedDate, false);
                     let (page, next_token) =
                         list::paginate(sorted, list::SortBy::CreatedDate, input.next_token.as_deref(), page_size)?;
-                    let mut values = Vec::new();
-                    let mut errors = Vec::new();
+                    let mut fetched = Vec::new();
                     for mut secret in page {
                         match self.fetch(txn, scope, &mut secret, None, None, now) {
-                            Ok(value) => values.push(value),
                             Err(failure) if failure.0.code == "InternalFailure" => return Err(failure),
-                            Err(Failure(e)) => errors.push(json!({
-                                "SecretId": secret.arn,
-                                "ErrorCode": e.code,
-                                "Message": e.message,
-                            })),
+                            outcome => fetched.push((secret.arn.clone(), outcome)),
                         }
                     }
-                    Ok(Out::new().set("SecretValues", values).opt("NextToken", next_token).set("Errors", errors).done())
-                })
+                    Ok((fetched, next_token))
+                })?;
+                let (values, errors) = self.reveal_all(ctx, fetched)?;
+                Ok(Out::new().set("SecretValues", values).opt("NextToken", next_token).set("Errors", errors).done())
             }
             _ => fail(invalid_parameter("You must include either SecretIdList or Filters, but not both.")),
         }
     }
 
-    fn batch_one(&self, txn: &Txn, ctx: &RequestContext, scope: &str, id: &str, now: i64) -> Res<Value> {
+    /// BatchGetSecretValue's values and per-secret errors, decrypting each fetched value.
+    fn reveal_all(&self, ctx: &RequestContext, fetched: Vec<(String, Res<Fetched>)>) -> Res<(Vec<Value>, Vec<Value>)> {
+        let mut values = Vec::new();
+        let mut errors = Vec::new();
+        for (id, outcome) in fetched {
+            match outcome.and_then(|fetched| self.reveal(ctx, &fetched)) {
+                Ok(value) => values.push(value),
+                Err(failure) if failure.0.code == "InternalFailure" => return Err(failure),
+                Err(Failure(e)) => errors.push(json!({
+                    "SecretId": id,
+                    "ErrorCode": e.code,
+                    "Message": e.message,
+                })),
+            }
+        }
+        Ok((values, errors))
+    }
+
+    fn batch_one(&self, txn: &Txn, ctx: &RequestContext, scope: &str, id: &str, now: i64) -> Res<Fetched> {
         let mut secret = state::find(txn, ctx, scope, id, now)?.ok_or_else(|| Failure::from(not_found()))?;
         if secret.is_deleted() {
             return fail(marked_for_deletion());

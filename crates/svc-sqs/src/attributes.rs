@@ -67,6 +67,8 @@ pub struct Settings {
     pub content_based_dedup: bool,
     /// `DeduplicationScope=messageGroup`: duplicates are detected within a message group.
     pub dedup_per_group: bool,
+    /// SSE-KMS: the queue's `KmsMasterKeyId` (sends and receives need it usable).
+    pub kms_master_key_id: Option<String>,
 }
 
 impl Settings {
@@ -82,6 +84,7 @@ impl Settings {
             redrive: attrs.get("RedrivePolicy").and_then(|p| parse_redrive_policy(p).ok()).flatten(),
             content_based_dedup: attrs.get("ContentBasedDeduplication").is_some_and(|v| v == "true"),
             dedup_per_group: attrs.get("DeduplicationScope").is_some_and(|v| v == "messageGroup"),
+            kms_master_key_id: attrs.get("KmsMasterKeyId").filter(|v| !v.is_empty()).cloned(),
         }
     }
 }

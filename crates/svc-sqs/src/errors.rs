@@ -73,3 +73,29 @@ pub fn batch_failure(id: &str, err: &ServiceError) -> serde_json::Value {
     let sender_fault = err.status.is_none_or(|s| s < 500);
     serde_json::json!({ "Id": id, "SenderFault": sender_fault, "Code": err.code, "Message": err.message })
 }
+
+/// A KMS failure of an SSE-KMS queue as SQS reports it: its awsQuery code (`KMS.DisabledException`,
+/// `KMS.NotFoundException`, ...: the codes of the `Kms*` error shapes in AWS's Smithy model), 400,
+/// with KMS's message and the service-call details AWS appends. Nimbus's own failures stay 500s.
+pub fn kms_error(e: ServiceError) -> ServiceError {
+    let code = match &*e.code {
+        "NotFoundException" => "KMS.NotFoundException",
+        "DisabledException" => "KMS.DisabledException",
+        "KMSInvalidStateException" => "KMS.InvalidStateException",
+        "AccessDeniedException" => "KMS.AccessDeniedException",
+        "InvalidKeyUsageException" => "KMS.InvalidKeyUsageException",
+        "ThrottlingException" => "KMS.ThrottlingException",
+        "KMSOptInRequired" => "KMS.OptInRequired",
+        _ => return e,
+    };
+    ServiceError::new(
+        code,
+        format!(
+            "{} (Service: AWSKMS; Status Code: 400; Error Code: {}; Request ID: {}; Proxy: null)",
+            e.message,
+            e.code,
+            nimbus_core::ids::uuid()
+        ),
+    )
+    .with_status(400)
+}

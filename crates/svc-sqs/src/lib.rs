@@ -12,6 +12,7 @@
 //!
 //! Times (visibility, delays, retention, deduplication windows) read Nimbus's [`Clock`].
 
+mod access;
 mod attributes;
 mod batch;
 mod errors;
@@ -25,9 +26,9 @@ mod records;
 mod send;
 
 use std::collections::HashMap;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, OnceLock, RwLock};
 
-use nimbus_core::{Clock, Document, RequestContext, Service, ServiceError};
+use nimbus_core::{Clock, Document, KeyManager, KmsCaller, RequestContext, Service, ServiceError};
 use nimbus_store::{Store, Txn};
 use serde_json::Value;
 
@@ -49,6 +50,8 @@ struct Inner {
     clock: Clock,
     queues: RwLock<HashMap<QueueKey, Arc<Queue>>>,
     moves: move_tasks::MoveTasks,
+    /// KMS, for queues with a `KmsMasterKeyId` (unset: the key is recorded, not checked).
+    keys: OnceLock<Arc<dyn KeyManager>>,
 }
 
 const OPERATIONS: &[&str] = &[
@@ -79,7 +82,22 @@ const OPERATIONS: &[&str] = &[
 
 impl Sqs {
     pub fn new(store: Store, clock: Clock) -> Self {
-        Sqs { inner: Arc::new(Inner { store, clock, queues: RwLock::new(HashMap::new()), moves: Default::default() }) }
+        Sqs {
+            inner: Arc::new(Inner {
+                store,
+                clock,
+                queues: RwLock::new(HashMap::new()),
+                moves: Default::default(),
+                keys: OnceLock::new(),
+            }),
+        }
+    }
+
+    /// Checks the KMS key of SSE-KMS queues (`KmsMasterKeyId`, `alias/aws/sqs` included) on
+    /// every send and receive, as AWS does: a missing or disabled key fails the call.
+    pub fn with_key_manager(self, keys: Arc<dyn KeyManager>) -> Self {
+        let _ = self.inner.keys.set(keys);
+        self
     }
 
     /// A message from another service through the event bus ([`nimbus_core::Delivery::Queue`]):
@@ -189,6 +207,13 @@ impl Inner {
 
     /// The queue a request's QueueUrl names (in the URL's account and region, else the
     /// caller's).
+    /// For an SSE-KMS queue, checks that its KMS key is usable (sends and receives need it).
+    fn check_kms(&self, queue: &Queue, key_id: Option<&str>) -> Res<()> {
+        let (Some(keys), Some(key_id)) = (self.keys.get(), key_id) else { return Ok(()) };
+        let caller = KmsCaller { account_id: &queue.account, region: &queue.region };
+        keys.resolve_key(caller, key_id).map(|_| ()).map_err(errors::kms_error)
+    }
+
     async fn resolve(&self, ctx: &RequestContext, url: &str) -> Res<Arc<Queue>> {
         let Some(r) = names::parse_queue_url(url) else {
             return Err(ServiceError::new("InvalidAddress", format!("The address {url} is not valid for this endpoint.")));
@@ -242,6 +267,14 @@ impl Service for Sqs {
 
     fn operations(&self) -> &'static [&'static str] {
         OPERATIONS
+    }
+
+    fn access(&self, ctx: &RequestContext, operation: &str, input: &Document) -> Vec<nimbus_core::Access> {
+        access::accesses(ctx, operation, input)
+    }
+
+    fn resource_policy(&self, _ctx: &RequestContext, resource_arn: &str) -> Option<nimbus_core::ResourcePolicy> {
+        access::queue_policy(&self.inner, resource_arn)
     }
 
     async fn call(&self, ctx: &RequestContext, operation: &str, input: Document) -> Result<Document, ServiceError> {

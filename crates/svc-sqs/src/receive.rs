@@ -55,6 +55,7 @@ pub async fn receive_message(inner: &Inner, ctx: &RequestContext, input: &Value)
     if !(0..=20).contains(&wait) {
         return Err(invalid_value("WaitTimeSeconds", wait, "Must be >= 0 and <= 20, if provided."));
     }
+    inner.check_kms(&queue, settings.kms_master_key_id.as_deref())?;
     let attempt = string(input, "ReceiveRequestAttemptId").filter(|_| fifo).map(str::to_owned);
     if let Some(a) = &attempt
         && (a.is_empty() || a.len() > 128 || !a.bytes().all(|b| b.is_ascii_alphanumeric() || b.is_ascii_punctuation()))

@@ -55,6 +55,7 @@ pub async fn send_message(inner: &Inner, ctx: &RequestContext, input: &Value) ->
     let queue = inner.resolve(ctx, required(input, "QueueUrl")?).await?;
     let settings = queue.lock().settings.clone();
     let outgoing = check(&settings, input)?;
+    inner.check_kms(&queue, settings.kms_master_key_id.as_deref())?;
     let mut sent = send(inner, &ctx.principal.user_id, &queue, vec![Ok(outgoing)]).await?;
     Ok(Value::Object(sent.remove(0)?.to_document(settings.fifo)))
 }
@@ -73,6 +74,7 @@ pub async fn send_message_batch(inner: &Inner, ctx: &RequestContext, input: &Val
             format!("Batch requests cannot be longer than {BATCH_LIMIT} bytes. You have sent {total} bytes."),
         ));
     }
+    inner.check_kms(&queue, settings.kms_master_key_id.as_deref())?;
     let results = send(inner, &ctx.principal.user_id, &queue, checked).await?;
     let mut successful = Vec::new();
     let mut failed = Vec::new();
@@ -95,6 +97,7 @@ pub async fn deliver(inner: &Inner, queue_arn: &str, input: &Value, sender_id: &
     let queue = inner.resolve_arn(queue_arn).await?.ok_or_else(crate::errors::queue_does_not_exist)?;
     let settings = queue.lock().settings.clone();
     let outgoing = check(&settings, input)?;
+    inner.check_kms(&queue, settings.kms_master_key_id.as_deref())?;
     let mut sent = send(inner, sender_id, &queue, vec![Ok(outgoing)]).await?;
     sent.remove(0).map(|_| ())
 }

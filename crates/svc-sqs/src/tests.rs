@@ -289,3 +289,76 @@ async fn move_task_redrives_dead_letters_home() {
         "not a dead-letter queue"
     );
 }
+
+/// A key manager that knows some keys, some of them disabled.
+struct Keys {
+    enabled: Vec<&'static str>,
+    disabled: Vec<&'static str>,
+}
+
+impl nimbus_core::KeyManager for Keys {
+    fn resolve_key(&self, caller: nimbus_core::KmsCaller, key_id: &str) -> Result<String, nimbus_core::ServiceError> {
+        let arn = format!("arn:aws:kms:{}:{}:key/{key_id}", caller.region, caller.account_id);
+        if self.enabled.contains(&key_id) || key_id == "alias/aws/sqs" {
+            Ok(arn)
+        } else if self.disabled.contains(&key_id) {
+            Err(nimbus_core::ServiceError::new("DisabledException", format!("{arn} is disabled.")))
+        } else {
+            Err(nimbus_core::ServiceError::new("NotFoundException", format!("Key '{arn}' does not exist")))
+        }
+    }
+    fn generate_data_key(
+        &self,
+        _: nimbus_core::KmsCaller,
+        _: &str,
+        _: nimbus_core::kms::EncryptionContext,
+    ) -> Result<nimbus_core::DataKey, nimbus_core::ServiceError> {
+        unreachable!("SQS only checks keys")
+    }
+    fn encrypt(
+        &self,
+        _: nimbus_core::KmsCaller,
+        _: &str,
+        _: &[u8],
+        _: nimbus_core::kms::EncryptionContext,
+    ) -> Result<Vec<u8>, nimbus_core::ServiceError> {
+        unreachable!("SQS only checks keys")
+    }
+    fn decrypt(
+        &self,
+        _: nimbus_core::KmsCaller,
+        _: &[u8],
+        _: nimbus_core::kms::EncryptionContext,
+    ) -> Result<nimbus_core::Decrypted, nimbus_core::ServiceError> {
+        unreachable!("SQS only checks keys")
+    }
+}
+
+#[tokio::test]
+async fn sse_kms_queues_need_a_usable_key() {
+    let clock = clock();
+    let keys = std::sync::Arc::new(Keys { enabled: vec!["good"], disabled: vec!["off"] });
+    let f = Fixture { sqs: Sqs::new(Store::open_ephemeral().unwrap(), clock.clone()).with_key_manager(keys), clock };
+    let good = f.create("good", json!({"KmsMasterKeyId": "good"})).await;
+    let managed = f.create("managed", json!({"KmsMasterKeyId": "alias/aws/sqs"})).await;
+    let off = f.create("off", json!({"KmsMasterKeyId": "off"})).await;
+    let gone = f.create("gone", json!({"KmsMasterKeyId": "gone"})).await;
+    let plain = f.create("plain", json!({})).await;
+    for url in [&good, &managed, &plain] {
+        f.ok("SendMessage", json!({"QueueUrl": url, "MessageBody": "m"})).await;
+        assert_eq!(f.receive(url, json!({})).await.len(), 1);
+    }
+    let e = f.call("SendMessage", json!({"QueueUrl": off, "MessageBody": "m"})).await.unwrap_err();
+    assert_eq!((&*e.code, e.status), ("KMS.DisabledException", Some(400)));
+    assert!(e.message.starts_with("arn:aws:kms:us-east-1:000000000000:key/off is disabled. (Service: AWSKMS; Status Code: 400; Error Code: DisabledException;"), "{}", e.message);
+    let batch = json!({"QueueUrl": off, "Entries": [{"Id": "a", "MessageBody": "m"}]});
+    assert_eq!(f.err("SendMessageBatch", batch).await, "KMS.DisabledException");
+    assert_eq!(f.err("ReceiveMessage", json!({"QueueUrl": off})).await, "KMS.DisabledException");
+    assert_eq!(f.err("SendMessage", json!({"QueueUrl": gone, "MessageBody": "m"})).await, "KMS.NotFoundException");
+    // Nothing was sent to the failing queues.
+    let attrs = f.ok("GetQueueAttributes", json!({"QueueUrl": off, "AttributeNames": ["ApproximateNumberOfMessages"]})).await;
+    assert_eq!(attrs["Attributes"]["ApproximateNumberOfMessages"], "0");
+    // Turning SSE-KMS off (empty KmsMasterKeyId) makes the queue usable again.
+    f.ok("SetQueueAttributes", json!({"QueueUrl": off, "Attributes": {"KmsMasterKeyId": ""}})).await;
+    f.ok("SendMessage", json!({"QueueUrl": off, "MessageBody": "m"})).await;
+}

@@ -86,6 +86,14 @@ pub fn already_exists() -> ServiceError {
     )
 }
 
+/// PutParameter racing another update of the same parameter.
+pub fn too_many_updates() -> ServiceError {
+    ServiceError::new(
+        "TooManyUpdates",
+        "There are concurrent updates for the resource that you're trying to update. Please try again.",
+    )
+}
+
 pub fn tags_with_overwrite() -> ServiceError {
     validation(
         "Invalid request: tags and overwrite can't be used together. To create a parameter with tags, please remove overwrite flag. To update tags for an existing parameter, please use AddTagsToResource or RemoveTagsFromResource.",

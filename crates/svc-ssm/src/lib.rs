@@ -1,12 +1,15 @@
 //! AWS Systems Manager Parameter Store.
 //!
 //! Parameters live in the [`Store`] under the scope `{account}/{region}`; see [`records`] for the
-//! layout. Every acknowledged change is one store transaction. SecureString values are sealed
-//! with the store's master key (KMS is not involved yet: the KeyId is recorded, not used).
+//! layout. Every acknowledged change is one store transaction. SecureString values are encrypted
+//! under their KMS key (`KeyId`, or `alias/aws/ssm`) when the service has a [`KeyManager`]
+//! ([`Ssm::with_key_manager`], see `encryption.rs`); without one, and in records from before,
+//! they are sealed with the store's master key.
 //! Policies are validated and kept; the Expiration policy is enforced against Nimbus's clock: an
 //! expired parameter reads as deleted, and is purged by the next write that touches it.
 
 mod describe;
+mod encryption;
 mod errors;
 mod get;
 mod labels;
@@ -18,7 +21,9 @@ mod tags;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
-use nimbus_core::{Clock, Document, RequestContext, Service, ServiceError};
+use std::sync::Arc;
+
+use nimbus_core::{Clock, Document, KeyManager, RequestContext, Service, ServiceError};
 use nimbus_store::{Store, Txn};
 use serde_json::{Map, Value, json};
 use time::OffsetDateTime;
@@ -50,6 +55,8 @@ pub struct Ssm {
     store: Store,
     clock: Clock,
     limits: Limits,
+    /// KMS, to encrypt SecureStrings under their keys; `None`: the store's master key.
+    keys: Option<Arc<dyn KeyManager>>,
 }
 
 const OPERATIONS: &[&str] = &[
@@ -74,7 +81,13 @@ impl Ssm {
     }
 
     pub fn with_limits(store: Store, clock: Clock, limits: Limits) -> Self {
-        Ssm { store, clock, limits }
+        Ssm { store, clock, limits, keys: None }
+    }
+
+    /// Encrypts SecureString values through KMS (`KeyId`, or `alias/aws/ssm`).
+    pub fn with_key_manager(mut self, keys: Arc<dyn KeyManager>) -> Self {
+        self.keys = Some(keys);
+        self
     }
 
     fn scope(ctx: &RequestContext) -> String {
@@ -109,6 +122,12 @@ impl Ssm {
                     .decode(sealed)
                     .map_err(|e| ServiceError::internal(format!("stored SecureString is corrupt: {e}")))?;
                 let plain = self.store.unseal(&bytes, sealing_aad(ctx, name, data.version).as_bytes())?;
+                String::from_utf8(plain).map_err(|_| Fail(ServiceError::internal("stored SecureString is not UTF-8")))
+            }
+            StoredValue::Kms { ciphertext } if !decrypt => Ok(ciphertext.clone()),
+            StoredValue::KmsEnvelope { sealed, .. } if !decrypt => Ok(sealed.clone()),
+            kms @ (StoredValue::Kms { .. } | StoredValue::KmsEnvelope { .. }) => {
+                let plain = self.kms_open(ctx, name, kms)?;
                 String::from_utf8(plain).map_err(|_| Fail(ServiceError::internal("stored SecureString is not UTF-8")))
             }
         }

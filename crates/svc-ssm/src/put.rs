@@ -76,6 +76,15 @@ fn is_ami_id(value: &str) -> bool {
         .is_some_and(|hex| (hex.len() == 8 || hex.len() == 17) && hex.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
+/// The KMS key a SecureString is written under: the request's, else the previous version's,
+/// else `alias/aws/ssm`.
+fn secure_key_id(requested: Option<&str>, previous: Option<&VersionData>) -> String {
+    requested
+        .map(str::to_owned)
+        .or_else(|| previous.and_then(|p| p.key_id.clone()))
+        .unwrap_or_else(|| DEFAULT_KEY_ID.to_owned())
+}
+
 impl Ssm {
     pub(crate) fn put_parameter(&self, ctx: &RequestContext, input: PutParameterInput) -> Res<Document> {
         let name = names::validate_name(&input.name, Access::Write)?;
@@ -132,6 +141,22 @@ impl Ssm {
         let scope = Self::scope(ctx);
         let user = ctx.principal.arn.clone();
 
+        // A SecureString is encrypted through KMS before the transaction (KMS writes to the same
+        // store), under the key the parameter will have; the transaction checks it still does.
+        let prepared = match self.find(&scope, std::slice::from_ref(&name))? {
+            Some(_) if !overwrite => None,
+            existing => {
+                let previous = existing.as_ref().map(|r| &r.current);
+                match requested_type.or(previous.map(|p| p.param_type)) {
+                    Some(ParamType::SecureString) => {
+                        let key_id = secure_key_id(input.key_id.as_deref(), previous);
+                        self.kms_seal(ctx, &name, &key_id, &input.value)?.map(|value| (key_id, value))
+                    }
+                    _ => None,
+                }
+            }
+        };
+
         let (version, tier) = self.store.transaction(|txn| -> Res<(i64, Tier)> {
             let existing = load_for_write(txn, &scope, &name, now)?;
             if existing.is_some() && !overwrite {
@@ -183,13 +208,7 @@ impl Ssm {
                 }
             }
             let key_id = match param_type {
-                ParamType::SecureString => Some(
-                    input
-                        .key_id
-                        .clone()
-                        .or_else(|| previous.and_then(|p| p.key_id.clone()))
-                        .unwrap_or_else(|| DEFAULT_KEY_ID.to_owned()),
-                ),
+                ParamType::SecureString => Some(secure_key_id(input.key_id.as_deref(), previous)),
                 _ if input.key_id.is_some() => {
                     return Err(errors::validation(
                         "KeyId can be specified only for parameters of type SecureString.",
@@ -267,6 +286,11 @@ impl Ssm {
             }
 
             let value = match param_type {
+                ParamType::SecureString if self.keys.is_some() => match &prepared {
+                    Some((prepared_key, value)) if key_id.as_ref() == Some(prepared_key) => value.clone(),
+                    // The parameter changed since it was encrypted: the caller retries.
+                    _ => return Err(errors::too_many_updates().into()),
+                },
                 ParamType::SecureString => {
                     let aad = crate::sealing_aad(ctx, &name, version);
                     let sealed = self.store.seal(input.value.as_bytes(), aad.as_bytes())?;

@@ -55,8 +55,10 @@ impl Tier {
     }
 }
 
-/// A parameter value at rest. SecureString values are sealed (AES-256-GCM under the store's
-/// master key, authenticated with the parameter ARN and version) and never stored in plaintext.
+/// A parameter value at rest. SecureString values are never stored in plaintext: they are
+/// encrypted under their KMS key (`Kms`, `KmsEnvelope`) when Parameter Store has a key manager,
+/// otherwise (and in records from before KMS was wired in) sealed under the store's master key,
+/// authenticated with the parameter ARN and version (`Sealed`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum StoredValue {
@@ -66,6 +68,19 @@ pub enum StoredValue {
     /// Base64 of the sealed bytes. This base64 string is also what reads without decryption
     /// return as the SecureString's (opaque) value, so it is stable for a given version.
     Sealed {
+        sealed: String,
+    },
+    /// Base64 of the KMS ciphertext blob of the value (KMS Encrypt under the parameter's key,
+    /// encryption context `PARAMETER_ARN`), as AWS encrypts standard parameters; also what
+    /// reads without decryption return, exactly as on AWS.
+    Kms {
+        ciphertext: String,
+    },
+    /// Values too long for KMS Encrypt (over 4 KiB, advanced tier): envelope encryption, as AWS
+    /// does for advanced parameters. `data_key`: base64 of the data key's KMS ciphertext blob
+    /// (same encryption context); `sealed`: base64 of the value under the data key.
+    KmsEnvelope {
+        data_key: String,
         sealed: String,
     },
 }
@@ -122,7 +137,12 @@ impl ParameterRecord {
 
 impl Record for ParameterRecord {
     const KIND: &'static str = "ssm.parameter";
-    const VERSION: u32 = 1;
+    /// 2: SecureString values may be KMS-encrypted ([`StoredValue::Kms`], `KmsEnvelope`).
+    const VERSION: u32 = 2;
+
+    fn migrate(from_version: u32, value: serde_json::Value) -> nimbus_store::Result<serde_json::Value> {
+        migrate_v1(Self::KIND, from_version, value)
+    }
 }
 
 /// One retained version of a parameter.
@@ -134,7 +154,12 @@ pub struct VersionRecord {
 
 impl Record for VersionRecord {
     const KIND: &'static str = "ssm.parameter-version";
-    const VERSION: u32 = 1;
+    /// 2: SecureString values may be KMS-encrypted ([`StoredValue::Kms`], `KmsEnvelope`).
+    const VERSION: u32 = 2;
+
+    fn migrate(from_version: u32, value: serde_json::Value) -> nimbus_store::Result<serde_json::Value> {
+        migrate_v1(Self::KIND, from_version, value)
+    }
 }
 
 /// How many parameters of each tier a scope holds.
@@ -165,6 +190,14 @@ impl Counters {
 impl Record for Counters {
     const KIND: &'static str = "ssm.counters";
     const VERSION: u32 = 1;
+}
+
+/// Version 1 records (master-key sealed SecureStrings only) are valid version 2 records.
+fn migrate_v1(kind: &str, from_version: u32, value: serde_json::Value) -> nimbus_store::Result<serde_json::Value> {
+    match from_version {
+        1 => Ok(value),
+        other => Err(nimbus_store::StoreError::Corrupt(format!("{kind} has no migration from version {other}"))),
+    }
 }
 
 /// Key of a version record.

@@ -2,15 +2,16 @@
 //!
 //! Temporary credentials issued here are registered with the server's credential registry, so
 //! requests signed with them are verified (secret and session token) and refused once they expire
-//! on Nimbus's clock. Role trust policies, session policies and permission checks arrive with IAM
-//! and the policy engine (issue 5): until then `AssumeRole` accepts any well-formed role ARN.
+//! on Nimbus's clock. Roles, their trust policies and managed session policies come from IAM's
+//! [`Directory`]; strict mode checks trust policies in the server's authorizer (AssumeRole) or
+//! here (AssumeRoleWithWebIdentity, whose caller is an identity provider, see [`web_identity`]).
 
 use std::sync::Arc;
 
 use base64::Engine;
 use nimbus_core::document::timestamp;
 use nimbus_core::service::{parse_input, to_output};
-use nimbus_core::{Credential, CredentialRegistry, Clock, Document, RequestContext, Service, ServiceError, Session, ids};
+use nimbus_core::{Clock, Credential, CredentialRegistry, Document, IdentityKeys, RequestContext, Service, ServiceError, Session, ids};
 use nimbus_policy::Directory;
 use session::{PolicyArnInput, TagInput};
 use nimbus_store::Store;
@@ -24,10 +25,15 @@ pub struct Sts {
     /// IAM's roles and managed policies; without it (tests) any well-formed role ARN is
     /// assumable and `PolicyArns` are not checked.
     directory: Option<Arc<dyn Directory>>,
+    /// Where OIDC providers' signing keys come from (AssumeRoleWithWebIdentity).
+    identity_keys: Option<Arc<dyn IdentityKeys>>,
+    /// Strict mode: AssumeRoleWithWebIdentity checks the role's trust policy here, since its
+    /// caller is the token's provider, not a signed principal the server's authorizer knows.
+    enforce_trust: bool,
 }
 
 const OPERATIONS: &[&str] =
-    &["GetCallerIdentity", "AssumeRole", "GetSessionToken", "GetFederationToken", "DecodeAuthorizationMessage", "GetAccessKeyInfo"];
+    &["GetCallerIdentity", "AssumeRole", "AssumeRoleWithWebIdentity", "GetSessionToken", "GetFederationToken", "DecodeAuthorizationMessage", "GetAccessKeyInfo"];
 
 /// Additional authenticated data binding sealed authorization messages to their purpose.
 const AUTHORIZATION_MESSAGE_AAD: &[u8] = b"sts.authorization-message.v1";
@@ -42,6 +48,22 @@ impl Service for Sts {
         OPERATIONS
     }
 
+    /// AssumeRole is authorized on the role (whose trust policy strict mode evaluates as the
+    /// resource policy), GetFederationToken on the federated user; the rest take no resource.
+    fn access(&self, ctx: &RequestContext, operation: &str, input: &Document) -> Vec<nimbus_core::Access> {
+        let member = |name: &str| input.get(name).and_then(Document::as_str);
+        let resource = match operation {
+            "AssumeRole" => member("RoleArn").map(str::to_owned),
+            "GetFederationToken" => member("Name").map(|n| format!("arn:aws:sts::{}:federated-user/{n}", ctx.account_id)),
+            _ => None,
+        };
+        let mut access = nimbus_core::Access::new(format!("sts:{operation}"), vec![resource.unwrap_or_else(|| "*".to_owned())]);
+        if let Some(session) = member("RoleSessionName") {
+            access = access.with("sts:RoleSessionName", vec![session.to_owned()]);
+        }
+        vec![access]
+    }
+
     async fn call(&self, ctx: &RequestContext, operation: &str, input: Document) -> Result<Document, ServiceError> {
         match operation {
             "GetCallerIdentity" => Ok(json!({
@@ -50,6 +72,7 @@ impl Service for Sts {
                 "Arn": ctx.principal.arn,
             })),
             "AssumeRole" => self.assume_role(ctx, parse_input(input)?),
+            "AssumeRoleWithWebIdentity" => self.assume_role_with_web_identity(parse_input(input)?).await,
             "GetSessionToken" => self.get_session_token(ctx, parse_input(input)?),
             "GetFederationToken" => self.get_federation_token(ctx, parse_input(input)?),
             "DecodeAuthorizationMessage" => self.decode_authorization_message(parse_input(input)?),
@@ -121,7 +144,19 @@ pub(crate) fn validation(message: impl Into<String>) -> ServiceError {
 
 impl Sts {
     pub fn new(store: Store, clock: Clock, credentials: Arc<dyn CredentialRegistry>) -> Self {
-        Sts { store, clock, credentials, directory: None }
+        Sts { store, clock, credentials, directory: None, identity_keys: None, enforce_trust: false }
+    }
+
+    /// Fetches OIDC providers' signing keys through `keys`.
+    pub fn with_identity_keys(mut self, keys: Arc<dyn IdentityKeys>) -> Self {
+        self.identity_keys = Some(keys);
+        self
+    }
+
+    /// Strict mode: web identity sessions need the role's trust policy to allow them.
+    pub fn enforce_trust(mut self, enforce: bool) -> Self {
+        self.enforce_trust = enforce;
+        self
     }
 
     /// Looks roles and managed policies up in IAM.
@@ -351,6 +386,9 @@ fn uuid_bytes() -> [u8; 16] {
 }
 
 mod session;
+mod web_identity;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod web_identity_tests;

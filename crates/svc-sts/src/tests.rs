@@ -4,7 +4,7 @@ use std::sync::Mutex;
 use super::*;
 
 #[derive(Default)]
-struct MemoryRegistry(Mutex<HashMap<String, Credential>>);
+pub(crate) struct MemoryRegistry(Mutex<HashMap<String, Credential>>);
 
 impl CredentialRegistry for MemoryRegistry {
     fn lookup(&self, id: &str) -> Option<Credential> {

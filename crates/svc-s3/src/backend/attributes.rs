@@ -27,7 +27,7 @@ impl S3Backend {
             input.sse_customer_key.as_deref(),
             input.sse_customer_key_md5.as_deref(),
         )?;
-        self.read_layout(&obj, customer.as_ref())?;
+        self.check_read_key(&obj, customer.as_ref())?;
         let wanted: Vec<String> = input
             .object_attributes
             .iter()

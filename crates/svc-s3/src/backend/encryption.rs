@@ -5,7 +5,7 @@ use s3s::{S3Error, S3ErrorCode, S3Request, S3Response, S3Result};
 
 use super::S3Backend;
 use crate::io::{Layout, store_error};
-use crate::records::{BucketRecord, EncryptionConfig, ObjectRecord, get_config};
+use crate::records::{BucketRecord, EncryptionConfig, ObjectRecord, Sse, get_config};
 use crate::sse::{self, AES256, CustomerKey, KMS, KMS_DSSE};
 
 impl S3Backend {
@@ -18,6 +18,8 @@ impl S3Backend {
     /// SSE-C key the request gave against the object.
     pub(super) fn read_layout(
         &self,
+        bucket: &BucketRecord,
+        key: &str,
         obj: &ObjectRecord,
         customer: Option<&CustomerKey>,
     ) -> S3Result<Option<Layout>> {
@@ -25,8 +27,25 @@ impl S3Backend {
             sse::check_plain_read(customer)?;
             return Ok(None);
         };
-        let base = sse::base_key(&self.store, &enc.sse, enc.wrapped_key.as_deref(), customer)?;
+        let scope = self.key_scope(bucket, key);
+        let base = sse::base_key(&scope, &enc.sse, enc.wrapped_key.as_deref(), customer)?;
         Layout::new(base, &enc.segments).map(Some)
+    }
+
+    /// The SSE-C checks of a read that returns no body (HEAD, GetObjectAttributes): the
+    /// customer key must fit, but no data key is unwrapped, so KMS is not asked (as on AWS,
+    /// metadata reads work while the object's KMS key is disabled).
+    pub(super) fn check_read_key(&self, obj: &ObjectRecord, customer: Option<&CustomerKey>) -> S3Result<()> {
+        let Some(enc) = &obj.encryption else {
+            return sse::check_plain_read(customer);
+        };
+        match (&enc.sse, customer) {
+            (Sse::Customer { .. }, None) => Err(sse::needs_key_error()),
+            (sse @ Sse::Customer { .. }, Some(c)) if c.matches(sse) => Ok(()),
+            (Sse::Customer { .. }, Some(_)) => Err(S3Error::with_message(S3ErrorCode::AccessDenied, "Access Denied")),
+            (_, Some(_)) => Err(sse::not_applicable_error()),
+            (_, None) => Ok(()),
+        }
     }
 
     pub(super) fn op_put_bucket_encryption(

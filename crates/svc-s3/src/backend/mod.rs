@@ -47,6 +47,9 @@ pub struct S3Backend {
     /// Where bucket notifications go (nowhere without an event bus).
     events: Notifier,
     sequencer: Arc<Sequencer>,
+    /// KMS for SSE-KMS objects (unset: their data keys are master-key wrapped). Shared by the
+    /// clones of the backend, so it can be set after the service is built.
+    kms: Arc<std::sync::OnceLock<crate::sse::S3Kms>>,
 }
 
 impl S3Backend {
@@ -60,7 +63,19 @@ impl S3Backend {
             sweep_memo: Arc::default(),
             events: Notifier::default(),
             sequencer: Arc::default(),
+            kms: Arc::default(),
         }
+    }
+
+    /// Encrypts SSE-KMS objects through KMS (envelope encryption under the named key), in this
+    /// backend and all its clones. Only the first call counts.
+    pub fn set_key_manager(&self, keys: Arc<dyn nimbus_core::KeyManager>) {
+        let _ = self.kms.set(crate::sse::S3Kms::new(keys));
+    }
+
+    /// Where the data key of `key` in `bucket` belongs (for [`crate::sse`]).
+    fn key_scope<'a>(&'a self, bucket: &'a BucketRecord, key: &'a str) -> crate::sse::KeyScope<'a> {
+        crate::sse::KeyScope { store: &self.store, kms: self.kms.get(), bucket, key, now_ms: self.now_ms() }
     }
 
     /// Sends bucket notifications through `bus` (SQS queues, SNS topics).

@@ -59,9 +59,14 @@ fn limit(given: Option<i32>, what: &str) -> S3Result<usize> {
 impl S3Backend {
     /// The key the next part of `upload` is encrypted with (`None`: a plaintext upload from
     /// before encryption at rest). SSE-C uploads need the same customer key on every part.
-    fn part_key(&self, upload: &UploadRecord, customer: Option<&CustomerKey>) -> S3Result<Option<WriteKey>> {
+    fn part_key(
+        &self,
+        bucket: &BucketRecord,
+        upload: &UploadRecord,
+        customer: Option<&CustomerKey>,
+    ) -> S3Result<Option<WriteKey>> {
         match &upload.encryption {
-            Some(enc) => WriteKey::of_upload(&self.store, enc, customer).map(Some),
+            Some(enc) => WriteKey::of_upload(&self.key_scope(bucket, &upload.key), enc, customer).map(Some),
             None => sse::check_plain_read(customer).map(|()| None),
         }
     }
@@ -109,7 +114,7 @@ impl S3Backend {
             input.object_lock_legal_hold_status.as_ref().map(|s| s.as_str()),
             true,
         )?;
-        let key = WriteKey::new(&self.store, requested_sse, self.default_encryption(&bucket)?.as_ref())?;
+        let key = WriteKey::new(&self.key_scope(&bucket, &input.key), requested_sse, self.default_encryption(&bucket)?.as_ref())?;
         let upload_id = new_upload_id();
         let record = UploadRecord {
             upload_id: upload_id.clone(),
@@ -197,7 +202,7 @@ impl S3Backend {
             input.sse_customer_key.as_deref(),
             input.sse_customer_key_md5.as_deref(),
         )?;
-        let key = self.part_key(&upload, customer.as_ref())?;
+        let key = self.part_key(&bucket, &upload, customer.as_ref())?;
         let upload_algorithm = upload.checksum.as_ref().map(|c| c.algorithm);
         let checksum = checksums::requested(
             &given_checksums!(input),
@@ -276,13 +281,13 @@ impl S3Backend {
             input.copy_source_sse_customer_key.as_deref(),
             input.copy_source_sse_customer_key_md5.as_deref(),
         )?;
-        let layout = self.read_layout(src, source_customer.as_ref())?;
+        let layout = self.read_layout(&source.bucket, &source.key, src, source_customer.as_ref())?;
         let customer = CustomerKey::from_headers(
             input.sse_customer_algorithm.as_deref(),
             input.sse_customer_key.as_deref(),
             input.sse_customer_key_md5.as_deref(),
         )?;
-        let key = self.part_key(&upload, customer.as_ref())?;
+        let key = self.part_key(&bucket, &upload, customer.as_ref())?;
         let (start, len) = parse_copy_range(input.copy_source_range.as_deref(), src.size)?;
         let algorithm = upload.checksum.as_ref().map(|c| c.algorithm);
         let file = self.store.blobs().open(&src.blob).map_err(store_error)?;

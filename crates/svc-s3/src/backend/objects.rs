@@ -378,7 +378,7 @@ impl S3Backend {
             input.object_lock_legal_hold_status.as_ref().map(|s| s.as_str()),
             input.content_md5.is_some() || checksum.as_ref().is_some_and(|c| c.expected != checksums::Expected::Nothing),
         )?;
-        let key = WriteKey::new(&self.store, requested_sse, self.default_encryption(&bucket)?.as_ref())?;
+        let key = WriteKey::new(&self.key_scope(&bucket, &input.key), requested_sse, self.default_encryption(&bucket)?.as_ref())?;
         let declared = input.content_length.and_then(|n| u64::try_from(n).ok());
         let spec = WriteSpec {
             base: Some(key.base),
@@ -477,7 +477,7 @@ impl S3Backend {
             input.sse_customer_key_md5.as_deref(),
         )?;
         let (obj, file) = self.open_object(&bucket, &input.key, version)?;
-        let layout = self.read_layout(&obj, customer.as_ref())?;
+        let layout = self.read_layout(&bucket, &input.key, &obj, customer.as_ref())?;
         check_read_conditions(
             &Conditions {
                 if_match: input.if_match.as_ref(),
@@ -540,7 +540,7 @@ impl S3Backend {
             input.sse_customer_key.as_deref(),
             input.sse_customer_key_md5.as_deref(),
         )?;
-        self.read_layout(&obj, customer.as_ref())?;
+        self.check_read_key(&obj, customer.as_ref())?;
         check_read_conditions(
             &Conditions {
                 if_match: input.if_match.as_ref(),
@@ -795,7 +795,7 @@ impl S3Backend {
             input.copy_source_sse_customer_key.as_deref(),
             input.copy_source_sse_customer_key_md5.as_deref(),
         )?;
-        let source_layout = self.read_layout(src, source_customer.as_ref())?;
+        let source_layout = self.read_layout(&source.bucket, &source.key, src, source_customer.as_ref())?;
         let customer = CustomerKey::from_headers(
             input.sse_customer_algorithm.as_deref(),
             input.sse_customer_key.as_deref(),
@@ -870,7 +870,7 @@ impl S3Backend {
         } else {
             src.tags.clone()
         };
-        let key = WriteKey::new(&self.store, requested_sse, self.default_encryption(&dest_bucket)?.as_ref())?;
+        let key = WriteKey::new(&self.key_scope(&dest_bucket, &input.key), requested_sse, self.default_encryption(&dest_bucket)?.as_ref())?;
         let file = self.store.blobs().open(&src.blob).map_err(store_error)?;
         let spec = WriteSpec {
             base: Some(key.base),

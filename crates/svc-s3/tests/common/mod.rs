@@ -2,6 +2,8 @@
 
 #![allow(dead_code)]
 
+pub mod fake_kms;
+
 use std::collections::HashMap;
 use std::convert::Infallible;
 use std::net::SocketAddr;

@@ -3,6 +3,8 @@
 mod at_rest;
 mod common;
 mod deletion;
+mod fake_kms;
+mod kms;
 mod lifecycle;
 mod listing;
 mod password;

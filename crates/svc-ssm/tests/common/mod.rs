@@ -1,6 +1,10 @@
 //! Test harness: the service over an ephemeral store and a fixed clock.
 #![allow(dead_code)]
 
+pub mod fake_kms;
+
+use std::sync::Arc;
+
 use nimbus_core::{Clock, RequestContext, Service, ServiceError};
 use nimbus_store::Store;
 use nimbus_svc_ssm::{Limits, Ssm};
@@ -29,6 +33,17 @@ impl Harness {
     pub fn over(store: Store, limits: Limits) -> Self {
         let clock = Clock::fixed(OffsetDateTime::from_unix_timestamp(START).unwrap());
         Harness { ssm: Ssm::with_limits(store.clone(), clock.clone(), limits), clock, store }
+    }
+
+    /// Over an ephemeral store, with `kms` as Parameter Store's key manager.
+    pub fn with_kms(kms: Arc<fake_kms::FakeKms>) -> Self {
+        Self::over_with_kms(Store::open_ephemeral().expect("ephemeral store"), kms)
+    }
+
+    pub fn over_with_kms(store: Store, kms: Arc<fake_kms::FakeKms>) -> Self {
+        let mut h = Self::over(store, Limits::default());
+        h.ssm = Ssm::with_limits(h.store.clone(), h.clock.clone(), Limits::default()).with_key_manager(kms);
+        h
     }
 
     pub async fn call(&self, op: &str, input: Value) -> Result<Value, ServiceError> {

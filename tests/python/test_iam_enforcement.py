@@ -9,9 +9,7 @@ import uuid
 
 import pytest
 
-import sys, pathlib
-sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "python"))
-from conftest import Nimbus, error_of  # noqa: E402
+from conftest import Nimbus, error_of
 
 OTHER_ACCOUNT = "111111111111"
 OTHER_SECRET = "other-root-secret"
