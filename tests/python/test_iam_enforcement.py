@@ -170,6 +170,32 @@ def test_assumed_role_sessions(strict, iam):
     user.client("sts").assume_role(RoleArn=open_arn, RoleSessionName="s5")
 
 
+
+def test_trust_policy_external_id_and_session_tags(strict, iam):
+    user = User(strict, iam, [doc(allow(["sts:AssumeRole", "sts:TagSession"]))])
+    role_name = f"r-{uuid.uuid4().hex[:8]}"
+    trust = doc({"Effect": "Allow", "Principal": {"AWS": user.arn}, "Action": "sts:AssumeRole",
+                 "Condition": {"StringEquals": {"sts:ExternalId": "partner-42"}}})
+    role_arn = iam.create_role(RoleName=role_name, AssumeRolePolicyDocument=trust)["Role"]["Arn"]
+    sts = user.client("sts")
+    denied(sts.assume_role, RoleArn=role_arn, RoleSessionName="s1")
+    denied(sts.assume_role, RoleArn=role_arn, RoleSessionName="s1", ExternalId="partner-41")
+    sts.assume_role(RoleArn=role_arn, RoleSessionName="s1", ExternalId="partner-42")
+    # Session tags need sts:TagSession in the trust policy too (AWS's rule).
+    denied(sts.assume_role, RoleArn=role_arn, RoleSessionName="s1", ExternalId="partner-42",
+           Tags=[{"Key": "team", "Value": "blue"}])
+    tagging_trust = doc(
+        {"Effect": "Allow", "Principal": {"AWS": user.arn}, "Action": "sts:AssumeRole",
+         "Condition": {"StringEquals": {"sts:ExternalId": "partner-42"}}},
+        {"Effect": "Allow", "Principal": {"AWS": user.arn}, "Action": "sts:TagSession",
+         "Condition": {"StringEquals": {"aws:RequestTag/team": "blue"}}},
+    )
+    iam.update_assume_role_policy(RoleName=role_name, PolicyDocument=tagging_trust)
+    sts.assume_role(RoleArn=role_arn, RoleSessionName="s1", ExternalId="partner-42", Tags=[{"Key": "team", "Value": "blue"}])
+    denied(sts.assume_role, RoleArn=role_arn, RoleSessionName="s1", ExternalId="partner-42",
+           Tags=[{"Key": "team", "Value": "red"}])
+
+
 def test_identity_allow_and_bucket_policy_deny(strict, iam):
     bucket = f"b-{uuid.uuid4().hex[:8]}"
     root_s3 = client(strict, "s3")

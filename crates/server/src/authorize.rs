@@ -148,7 +148,9 @@ impl PolicyAuthorizer {
         }
         // Role trust policies and KMS key policies must allow by themselves (AWS's two
         // resource types whose policy is not optional).
-        let assume_role = access.action.starts_with("sts:AssumeRole");
+        // Tagging a role session or setting its source identity is also the trust policy's call.
+        let assume_role = access.action.starts_with("sts:AssumeRole")
+            || (matches!(access.action.as_str(), "sts:TagSession" | "sts:SetSourceIdentity") && resource.contains(":role/"));
         let required = assume_role || access.action.starts_with("kms:");
         let (policy, owner) = if assume_role {
             let trust = self.directory.as_ref().and_then(|d| d.role(resource));

@@ -1,27 +1,8 @@
-use std::collections::HashMap;
-use std::sync::Mutex;
-
-use nimbus_core::Credential;
 use serde_json::json;
 
+use nimbus_testkit::MemoryRegistry;
+
 use super::*;
-
-#[derive(Default)]
-struct MemoryRegistry(Mutex<HashMap<String, Credential>>);
-
-impl CredentialRegistry for MemoryRegistry {
-    fn lookup(&self, id: &str) -> Option<Credential> {
-        self.0.lock().unwrap().get(id).cloned()
-    }
-    fn register(&self, c: Credential) -> Result<(), ServiceError> {
-        self.0.lock().unwrap().insert(c.access_key_id.clone(), c);
-        Ok(())
-    }
-    fn remove(&self, id: &str) -> Result<(), ServiceError> {
-        self.0.lock().unwrap().remove(id);
-        Ok(())
-    }
-}
 
 fn iam() -> (Iam, Arc<MemoryRegistry>) {
     let registry = Arc::new(MemoryRegistry::default());

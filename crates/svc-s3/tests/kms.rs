@@ -5,7 +5,7 @@ mod common;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
-use common::fake_kms::FakeKms;
+use nimbus_testkit::FakeKms;
 use common::*;
 use nimbus_core::{Clock, KmsCaller};
 

@@ -67,6 +67,7 @@
 //! - Where AWS documents no message, the message is Nimbus's own wording; the error code is
 //!   always the one the model lists for the situation.
 
+mod access;
 mod encryption;
 mod errors;
 mod list;
@@ -81,7 +82,7 @@ mod versions;
 use nimbus_core::service::parse_input;
 use std::sync::Arc;
 
-use nimbus_core::{Clock, Document, KeyManager, RequestContext, Service, ServiceError};
+use nimbus_core::{Access, Clock, Document, KeyManager, RequestContext, ResourcePolicy, Service, ServiceError};
 use nimbus_store::{Store, Txn};
 use serde::de::DeserializeOwned;
 
@@ -154,6 +155,14 @@ impl Service for SecretsManager {
 
     fn operations(&self) -> &'static [&'static str] {
         OPERATIONS
+    }
+
+    fn access(&self, ctx: &RequestContext, operation: &str, input: &Document) -> Vec<Access> {
+        SecretsManager::access(self, ctx, operation, input)
+    }
+
+    fn resource_policy(&self, _ctx: &RequestContext, resource_arn: &str) -> Option<ResourcePolicy> {
+        self.secret_policy(resource_arn)
     }
 
     async fn call(&self, ctx: &RequestContext, operation: &str, input: Document) -> Result<Document, ServiceError> {

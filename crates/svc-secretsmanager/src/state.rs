@@ -50,29 +50,40 @@ pub fn find(txn: &Txn, ctx: &RequestContext, scope: &str, secret_id: &str, now: 
 }
 
 fn find_by_arn(txn: &Txn, ctx: &RequestContext, scope: &str, arn: &str) -> Res<Option<SecretRecord>> {
+    lookup_arn(arn, |account, region, name| {
+        if region != ctx.region || account != ctx.account_id {
+            return Ok(None);
+        }
+        Ok(txn.get::<SecretRecord>(scope, name)?)
+    })
+}
+
+/// The secret an ARN names, found through `get(account, region, name)`: a full ARN (the name, a
+/// hyphen, six random characters) or a partial one (everything after `secret:` is the name).
+/// `Ok(None)` when `arn` is no Secrets Manager secret ARN or names no stored secret. Shared by
+/// the operations (within their transaction) and strict mode's `access` (a plain store read).
+pub fn lookup_arn<E>(
+    arn: &str,
+    mut get: impl FnMut(&str, &str, &str) -> Result<Option<SecretRecord>, E>,
+) -> Result<Option<SecretRecord>, E> {
     // arn:<partition>:secretsmanager:<region>:<account>:secret:<name>[-XXXXXX]
     let parts: Vec<&str> = arn.splitn(7, ':').collect();
     let [_, _, service, region, account, resource_type, resource] = parts[..] else {
         return Ok(None);
     };
-    if service != "secretsmanager"
-        || resource_type != "secret"
-        || region != ctx.region
-        || account != ctx.account_id
-        || resource.is_empty()
-    {
+    if service != "secretsmanager" || resource_type != "secret" || resource.is_empty() {
         return Ok(None);
     }
     // A full ARN: the name, a hyphen, six characters.
     if let Some((name, suffix)) = resource.rsplit_once('-')
         && suffix.len() == 6
-        && let Some(secret) = txn.get::<SecretRecord>(scope, name)?
+        && let Some(secret) = get(account, region, name)?
         && secret.arn == arn
     {
         return Ok(Some(secret));
     }
     // A partial ARN: everything after `secret:` is the name.
-    Ok(txn.get::<SecretRecord>(scope, resource)?)
+    get(account, region, resource)
 }
 
 pub fn is_expired(secret: &SecretRecord, now: i64) -> bool {

@@ -9,6 +9,7 @@
 //!
 //! Times read Nimbus's [`Clock`].
 
+mod access;
 mod delivery;
 mod errors;
 mod filter_policy;
@@ -20,7 +21,7 @@ mod topics;
 
 use std::sync::Arc;
 
-use nimbus_core::{Clock, Document, EventBus, RequestContext, Service, ServiceError};
+use nimbus_core::{Access, Clock, Document, EventBus, RequestContext, ResourcePolicy, Service, ServiceError};
 use nimbus_store::{Store, Txn};
 use serde_json::Value;
 
@@ -168,6 +169,14 @@ impl Service for Sns {
 
     fn operations(&self) -> &'static [&'static str] {
         OPERATIONS
+    }
+
+    fn access(&self, ctx: &RequestContext, operation: &str, input: &Document) -> Vec<Access> {
+        self.inner.access(ctx, operation, input)
+    }
+
+    fn resource_policy(&self, _ctx: &RequestContext, resource_arn: &str) -> Option<ResourcePolicy> {
+        self.inner.resource_policy(resource_arn)
     }
 
     async fn call(&self, ctx: &RequestContext, operation: &str, input: Document) -> Result<Document, ServiceError> {

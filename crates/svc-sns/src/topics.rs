@@ -42,7 +42,7 @@ fn check_attribute(name: &str, value: &str, fifo: bool) -> Res<()> {
     if ok { Ok(()) } else { Err(invalid(format!("Attributes Reason: {name}: invalid value"))) }
 }
 
-fn valid_topic_name(name: &str) -> bool {
+pub(crate) fn valid_topic_name(name: &str) -> bool {
     let stem = name.strip_suffix(".fifo").unwrap_or(name);
     !stem.is_empty() && name.len() <= 256 && stem.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
@@ -60,7 +60,7 @@ pub fn find_topic(inner: &Inner, arn: &str, what: &str) -> Res<TopicRecord> {
     inner.store.get::<TopicRecord>(&scope(&account, &region), &name).map_err(Fail::from)?.ok_or_else(topic_not_found)
 }
 
-fn tags_from(input: &Value) -> BTreeMap<String, String> {
+pub(crate) fn tags_from(input: &Value) -> BTreeMap<String, String> {
     input
         .get("Tags")
         .and_then(Value::as_array)
@@ -78,7 +78,8 @@ fn check_tags(tags: &BTreeMap<String, String>) -> Res<()> {
     Ok(())
 }
 
-fn default_policy(arn: &str, account: &str) -> String {
+/// AWS's policy for a new topic (and the topic's policy when it has none of its own).
+pub(crate) fn default_policy(arn: &str, account: &str) -> String {
     json!({
         "Version": "2008-10-17",
         "Id": "__default_policy_ID",

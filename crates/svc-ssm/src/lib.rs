@@ -8,6 +8,7 @@
 //! Policies are validated and kept; the Expiration policy is enforced against Nimbus's clock: an
 //! expired parameter reads as deleted, and is purged by the next write that touches it.
 
+mod access;
 mod describe;
 mod encryption;
 mod errors;
@@ -23,7 +24,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
 use std::sync::Arc;
 
-use nimbus_core::{Clock, Document, KeyManager, RequestContext, Service, ServiceError};
+use nimbus_core::{Access, Clock, Document, KeyManager, RequestContext, Service, ServiceError};
 use nimbus_store::{Store, Txn};
 use serde_json::{Map, Value, json};
 use time::OffsetDateTime;
@@ -234,6 +235,11 @@ impl Service for Ssm {
 
     fn operations(&self) -> &'static [&'static str] {
         OPERATIONS
+    }
+
+    /// Parameters have no resource policy here, so `resource_policy` keeps its default (`None`).
+    fn access(&self, ctx: &RequestContext, operation: &str, input: &Document) -> Vec<Access> {
+        Ssm::access(self, ctx, operation, input)
     }
 
     async fn call(&self, ctx: &RequestContext, operation: &str, input: Document) -> Result<Document, ServiceError> {

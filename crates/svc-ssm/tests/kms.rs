@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
-use common::fake_kms::FakeKms;
+use nimbus_testkit::FakeKms;
 use common::{ACCOUNT, Harness, REGION, arn};
 use nimbus_core::{KeyManager, KmsCaller};
 use nimbus_store::{Record, Store};

@@ -50,6 +50,11 @@ impl Service for Sts {
 
     /// AssumeRole is authorized on the role (whose trust policy strict mode evaluates as the
     /// resource policy), GetFederationToken on the federated user; the rest take no resource.
+    /// AWS's authorization of STS calls: AssumeRole on the role (whose trust policy must allow
+    /// it), with `sts:TagSession` when the call passes session tags and `sts:SetSourceIdentity`
+    /// when it sets a source identity, each on the role too; the request's `sts:ExternalId`,
+    /// `sts:RoleSessionName`, `sts:SourceIdentity`, `sts:TransitiveTagKeys`, `aws:RequestTag/*`
+    /// and `aws:TagKeys` as condition keys.
     fn access(&self, ctx: &RequestContext, operation: &str, input: &Document) -> Vec<nimbus_core::Access> {
         let member = |name: &str| input.get(name).and_then(Document::as_str);
         let resource = match operation {
@@ -57,11 +62,40 @@ impl Service for Sts {
             "GetFederationToken" => member("Name").map(|n| format!("arn:aws:sts::{}:federated-user/{n}", ctx.account_id)),
             _ => None,
         };
-        let mut access = nimbus_core::Access::new(format!("sts:{operation}"), vec![resource.unwrap_or_else(|| "*".to_owned())]);
-        if let Some(session) = member("RoleSessionName") {
-            access = access.with("sts:RoleSessionName", vec![session.to_owned()]);
+        let resource = resource.unwrap_or_else(|| "*".to_owned());
+        let tags: Vec<(String, String)> = input
+            .get("Tags")
+            .and_then(Document::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(|t| Some((t.get("Key")?.as_str()?.to_owned(), t.get("Value")?.as_str()?.to_owned())))
+            .collect();
+        let mut context: Vec<(String, Vec<String>)> = Vec::new();
+        for (key, name) in [("sts:RoleSessionName", "RoleSessionName"), ("sts:ExternalId", "ExternalId"), ("sts:SourceIdentity", "SourceIdentity")] {
+            if let Some(value) = member(name) {
+                context.push((key.to_owned(), vec![value.to_owned()]));
+            }
         }
-        vec![access]
+        if !tags.is_empty() {
+            context.push(("aws:TagKeys".to_owned(), tags.iter().map(|(k, _)| k.clone()).collect()));
+            context.extend(tags.iter().map(|(k, v)| (format!("aws:RequestTag/{k}"), vec![v.clone()])));
+        }
+        if let Some(keys) = input.get("TransitiveTagKeys").and_then(Document::as_array) {
+            context.push(("sts:TransitiveTagKeys".to_owned(), keys.iter().filter_map(Document::as_str).map(str::to_owned).collect()));
+        }
+        let with_context = |action: &str| {
+            context.iter().fold(nimbus_core::Access::new(action, vec![resource.clone()]), |a, (k, v)| a.with(k.clone(), v.clone()))
+        };
+        let mut accesses = vec![with_context(&format!("sts:{operation}"))];
+        if operation == "AssumeRole" || operation == "GetFederationToken" {
+            if !tags.is_empty() {
+                accesses.push(with_context("sts:TagSession"));
+            }
+            if operation == "AssumeRole" && member("SourceIdentity").is_some() {
+                accesses.push(with_context("sts:SetSourceIdentity"));
+            }
+        }
+        accesses
     }
 
     async fn call(&self, ctx: &RequestContext, operation: &str, input: Document) -> Result<Document, ServiceError> {

@@ -1,24 +1,6 @@
-use std::collections::HashMap;
-use std::sync::Mutex;
+use nimbus_testkit::MemoryRegistry;
 
 use super::*;
-
-#[derive(Default)]
-pub(crate) struct MemoryRegistry(Mutex<HashMap<String, Credential>>);
-
-impl CredentialRegistry for MemoryRegistry {
-    fn lookup(&self, id: &str) -> Option<Credential> {
-        self.0.lock().unwrap().get(id).cloned()
-    }
-    fn register(&self, c: Credential) -> Result<(), ServiceError> {
-        self.0.lock().unwrap().insert(c.access_key_id.clone(), c);
-        Ok(())
-    }
-    fn remove(&self, id: &str) -> Result<(), ServiceError> {
-        self.0.lock().unwrap().remove(id);
-        Ok(())
-    }
-}
 
 fn sts() -> (Sts, Arc<MemoryRegistry>, Clock) {
     let registry = Arc::new(MemoryRegistry::default());

@@ -11,7 +11,7 @@ use nimbus_store::Store;
 use serde_json::{Value, json};
 
 use crate::Sts;
-use crate::tests::MemoryRegistry;
+use nimbus_testkit::MemoryRegistry;
 
 const ISSUER: &str = "http://idp.example:8080/realm";
 const PROVIDER_ARN: &str = "arn:aws:iam::111122223333:oidc-provider/idp.example:8080/realm";

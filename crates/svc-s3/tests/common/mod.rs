@@ -2,7 +2,6 @@
 
 #![allow(dead_code)]
 
-pub mod fake_kms;
 
 use std::collections::HashMap;
 use std::convert::Infallible;

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::common::*;
-use crate::fake_kms::FakeKms;
+use nimbus_testkit::FakeKms;
 
 const CALLER: KmsCaller<'static> =
     KmsCaller { account_id: nimbus_core::DEFAULT_ACCOUNT_ID, region: nimbus_core::DEFAULT_REGION };

@@ -1,9 +1,9 @@
 //! Secrets Manager, driven through the `Service` trait as the protocol layer drives it.
 
+mod access;
 mod at_rest;
 mod common;
 mod deletion;
-mod fake_kms;
 mod kms;
 mod lifecycle;
 mod listing;

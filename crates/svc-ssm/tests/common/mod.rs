@@ -1,8 +1,6 @@
 //! Test harness: the service over an ephemeral store and a fixed clock.
 #![allow(dead_code)]
 
-pub mod fake_kms;
-
 use std::sync::Arc;
 
 use nimbus_core::{Clock, RequestContext, Service, ServiceError};
@@ -36,11 +34,11 @@ impl Harness {
     }
 
     /// Over an ephemeral store, with `kms` as Parameter Store's key manager.
-    pub fn with_kms(kms: Arc<fake_kms::FakeKms>) -> Self {
+    pub fn with_kms(kms: Arc<nimbus_testkit::FakeKms>) -> Self {
         Self::over_with_kms(Store::open_ephemeral().expect("ephemeral store"), kms)
     }
 
-    pub fn over_with_kms(store: Store, kms: Arc<fake_kms::FakeKms>) -> Self {
+    pub fn over_with_kms(store: Store, kms: Arc<nimbus_testkit::FakeKms>) -> Self {
         let mut h = Self::over(store, Limits::default());
         h.ssm = Ssm::with_limits(h.store.clone(), h.clock.clone(), Limits::default()).with_key_manager(kms);
         h

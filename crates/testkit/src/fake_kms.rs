@@ -1,5 +1,6 @@
-//! A small in-memory [`KeyManager`] with KMS's key states and errors, so this crate's tests need
-//! no dependency on svc-kms (the real one is exercised by the binary's Python tests).
+//! A small in-memory [`KeyManager`] with KMS's key states and errors, so the tests of services
+//! that encrypt need no dependency on svc-kms (the real one is exercised by the binary's Python
+//! tests).
 
 use std::collections::HashMap;
 use std::sync::Mutex;
