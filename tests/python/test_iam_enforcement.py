@@ -4,33 +4,17 @@ One strict Nimbus for the module. Each case gives a fresh IAM user its policies,
 call with the user's own access key, and checks both the outcome and that
 SimulatePrincipalPolicy decides the same for the same action, resource and context.
 """
-import json
 import uuid
 
 import pytest
 
 from conftest import Nimbus, error_of
-
-OTHER_ACCOUNT = "111111111111"
-OTHER_SECRET = "other-root-secret"
-ACCOUNT = "000000000000"
-
-
-def doc(*statements):
-    return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
-
-
-def allow(action, resource="*", **extra):
-    return {"Effect": "Allow", "Action": action, "Resource": resource, **extra}
-
-
-def deny(action, resource="*", **extra):
-    return {"Effect": "Deny", "Action": action, "Resource": resource, **extra}
+from strict_helpers import ACCOUNT, OTHER_ACCOUNT, OTHER_SECRET, STRICT_ARGS, User, allow, client, deny, doc
 
 
 @pytest.fixture(scope="module")
 def strict():
-    server = Nimbus("--auth", "strict", "--credential", f"{OTHER_ACCOUNT}:{OTHER_SECRET}")
+    server = Nimbus(*STRICT_ARGS)
     yield server
     server.stop()
 
@@ -38,41 +22,6 @@ def strict():
 @pytest.fixture(scope="module")
 def iam(strict):
     return strict.client("iam")
-
-
-class User:
-    """An IAM user with its own access key, and clients signed with it."""
-
-    def __init__(self, server, iam, policies=(), boundary=None):
-        self.server = server
-        self.iam = iam
-        self.name = f"u-{uuid.uuid4().hex[:8]}"
-        kwargs = {"PermissionsBoundary": boundary} if boundary else {}
-        self.arn = iam.create_user(UserName=self.name, **kwargs)["User"]["Arn"]
-        for i, policy in enumerate(policies):
-            iam.put_user_policy(UserName=self.name, PolicyName=f"p{i}", PolicyDocument=policy)
-        key = iam.create_access_key(UserName=self.name)["AccessKey"]
-        self.key, self.secret = key["AccessKeyId"], key["SecretAccessKey"]
-
-    def client(self, service, **kw):
-        return client(self.server, service, access_key=self.key, secret_key=self.secret, **kw)
-
-    def simulate(self, action, resource, context=None, resource_policy=None):
-        kwargs = {"PolicySourceArn": self.arn, "ActionNames": [action], "ResourceArns": [resource]}
-        if context:
-            kwargs["ContextEntries"] = [
-                {"ContextKeyName": k, "ContextKeyValues": [v], "ContextKeyType": "string"} for k, v in context.items()
-            ]
-        if resource_policy:
-            kwargs["ResourcePolicy"] = resource_policy
-        result = self.iam.simulate_principal_policy(**kwargs)["EvaluationResults"][0]
-        return result["EvalDecision"]
-
-
-def client(server, service, **kw):
-    if service == "s3":
-        kw.setdefault("s3", {"addressing_style": "path"})
-    return server.client(service, **kw)
 
 
 def denied(call, *args, **kwargs):
@@ -168,7 +117,6 @@ def test_assumed_role_sessions(strict, iam):
     denied(nobody.client("sts").assume_role, RoleArn=open_arn, RoleSessionName="s4")
     # ...and with one it is.
     user.client("sts").assume_role(RoleArn=open_arn, RoleSessionName="s5")
-
 
 
 def test_trust_policy_external_id_and_session_tags(strict, iam):

@@ -2,31 +2,20 @@
 parameter ARNs, tag conditions, secret resource policies (deny and cross-account allow), and
 SimulatePrincipalPolicy agreeing with what the server decides.
 """
-import json
 import uuid
 
 import pytest
 
 from conftest import Nimbus, error_of
+from strict_helpers import ACCOUNT, OTHER_ACCOUNT, OTHER_SECRET, STRICT_ARGS, User, allow, doc
 
-ACCOUNT = "000000000000"
-OTHER_ACCOUNT = "111111111111"
-OTHER_SECRET = "other-root-secret"
 SM = f"arn:aws:secretsmanager:us-east-1:{ACCOUNT}:secret"
 SSM = f"arn:aws:ssm:us-east-1:{ACCOUNT}:parameter"
 
 
-def doc(*statements):
-    return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
-
-
-def allow(action, resource="*", **extra):
-    return {"Effect": "Allow", "Action": action, "Resource": resource, **extra}
-
-
 @pytest.fixture(scope="module")
 def strict():
-    server = Nimbus("--auth", "strict", "--credential", f"{OTHER_ACCOUNT}:{OTHER_SECRET}")
+    server = Nimbus(*STRICT_ARGS)
     yield server
     server.stop()
 
@@ -39,32 +28,6 @@ def iam(strict):
 @pytest.fixture(scope="module")
 def root_sm(strict):
     return strict.client("secretsmanager")
-
-
-class User:
-    """An IAM user with inline policies and its own access key."""
-
-    def __init__(self, server, iam, policies=()):
-        self.server, self.iam = server, iam
-        self.name = f"u-{uuid.uuid4().hex[:8]}"
-        self.arn = iam.create_user(UserName=self.name)["User"]["Arn"]
-        for i, policy in enumerate(policies):
-            iam.put_user_policy(UserName=self.name, PolicyName=f"p{i}", PolicyDocument=policy)
-        key = iam.create_access_key(UserName=self.name)["AccessKey"]
-        self.key, self.secret = key["AccessKeyId"], key["SecretAccessKey"]
-
-    def client(self, service):
-        return self.server.client(service, access_key=self.key, secret_key=self.secret)
-
-    def simulate(self, action, resource, context=None, resource_policy=None):
-        kwargs = {"PolicySourceArn": self.arn, "ActionNames": [action], "ResourceArns": [resource]}
-        if context:
-            kwargs["ContextEntries"] = [
-                {"ContextKeyName": k, "ContextKeyValues": [v], "ContextKeyType": "string"} for k, v in context.items()
-            ]
-        if resource_policy:
-            kwargs["ResourcePolicy"] = resource_policy
-        return self.iam.simulate_principal_policy(**kwargs)["EvaluationResults"][0]["EvalDecision"]
 
 
 def denied(call, *args, **kwargs):
@@ -163,10 +126,10 @@ def test_secret_policy_lets_another_account_in(strict, root_sm):
     root_sm.put_resource_policy(SecretId=name, ResourcePolicy=doc({
         "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{OTHER_ACCOUNT}:root"},
         "Action": "secretsmanager:GetSecretValue", "Resource": "*"}))
-    # Now the authorizer lets the call through. Nimbus's Secrets Manager serves only the caller's
-    # own account's secrets, so the call itself then finds no such secret there.
-    code, _, _ = error_of(other.get_secret_value, SecretId=arn)
-    assert code == "ResourceNotFoundException"
+    # Now the call goes through, served from the account that owns the secret.
+    assert other.get_secret_value(SecretId=arn)["SecretString"] == "v"
+    # By name the other account looks in its own account, where there is no such secret.
+    assert error_of(other.get_secret_value, SecretId=name)[0] == "ResourceNotFoundException"
     # The policy grants GetSecretValue only.
     assert error_of(other.describe_secret, SecretId=arn)[0] == "AccessDeniedException"
 

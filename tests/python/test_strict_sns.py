@@ -3,29 +3,17 @@
 One strict Nimbus for the module. Each case gives a fresh IAM user its policies and makes real
 calls with the user's own access key; the other account's root is a second credential.
 """
-import json
 import uuid
 
 import pytest
 
 from conftest import Nimbus, error_of
-
-ACCOUNT = "000000000000"
-OTHER_ACCOUNT = "111111111111"
-OTHER_SECRET = "other-secret"
-
-
-def doc(*statements):
-    return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
-
-
-def allow(action, resource="*", **extra):
-    return {"Effect": "Allow", "Action": action, "Resource": resource, **extra}
+from strict_helpers import ACCOUNT, OTHER_ACCOUNT, OTHER_SECRET, STRICT_ARGS, User, allow, doc
 
 
 @pytest.fixture(scope="module")
 def strict():
-    server = Nimbus("--auth", "strict", "--credential", f"{OTHER_ACCOUNT}:{OTHER_SECRET}")
+    server = Nimbus(*STRICT_ARGS)
     yield server
     server.stop()
 
@@ -38,33 +26,6 @@ def iam(strict):
 @pytest.fixture(scope="module")
 def root_sns(strict):
     return strict.client("sns")
-
-
-class User:
-    """An IAM user with its own access key, and clients signed with it."""
-
-    def __init__(self, server, iam, policies=()):
-        self.server = server
-        self.iam = iam
-        self.name = f"u-{uuid.uuid4().hex[:8]}"
-        self.arn = iam.create_user(UserName=self.name)["User"]["Arn"]
-        for i, policy in enumerate(policies):
-            iam.put_user_policy(UserName=self.name, PolicyName=f"p{i}", PolicyDocument=policy)
-        key = iam.create_access_key(UserName=self.name)["AccessKey"]
-        self.key, self.secret = key["AccessKeyId"], key["SecretAccessKey"]
-
-    def client(self, service):
-        return self.server.client(service, access_key=self.key, secret_key=self.secret)
-
-    def simulate(self, action, resource, context=None, resource_policy=None):
-        kwargs = {"PolicySourceArn": self.arn, "ActionNames": [action], "ResourceArns": [resource]}
-        if context:
-            kwargs["ContextEntries"] = [
-                {"ContextKeyName": k, "ContextKeyValues": [v], "ContextKeyType": "string"} for k, v in context.items()
-            ]
-        if resource_policy:
-            kwargs["ResourcePolicy"] = resource_policy
-        return self.iam.simulate_principal_policy(**kwargs)["EvaluationResults"][0]["EvalDecision"]
 
 
 def topic(root_sns, prefix="t", **kwargs):

@@ -63,6 +63,37 @@ impl Access {
         self.context.push((key.into(), values));
         self
     }
+
+    /// Adds a condition key when the request has a value for it.
+    pub fn with_some(self, key: impl Into<String>, value: Option<impl ToString>) -> Self {
+        match value {
+            Some(value) => self.with(key, vec![value.to_string()]),
+            None => self,
+        }
+    }
+
+    /// The tags a request sets: `aws:RequestTag/<key>` for each and `aws:TagKeys` for all
+    /// (nothing when there are none), as every tagging service's authorization reference says.
+    pub fn with_request_tags<'a>(mut self, tags: impl IntoIterator<Item = (&'a str, &'a str)>) -> Self {
+        let mut keys = Vec::new();
+        for (key, value) in tags {
+            self = self.with(format!("aws:RequestTag/{key}"), vec![value.to_owned()]);
+            keys.push(key.to_owned());
+        }
+        if keys.is_empty() { self } else { self.with("aws:TagKeys", keys) }
+    }
+}
+
+/// The `(key, value)` pairs of a tag-list member (`[{"Key": k, "Value": v}]`, or other member
+/// names such as KMS's `TagKey`/`TagValue`); a missing value reads as empty.
+pub fn tag_list<'a>(input: &'a Document, list: &str, key: &str, value: &str) -> Vec<(&'a str, &'a str)> {
+    input
+        .get(list)
+        .and_then(Document::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|tag| Some((tag.get(key)?.as_str()?, tag.get(value).and_then(Document::as_str).unwrap_or_default())))
+        .collect()
 }
 
 /// A resource-based policy and the account owning the resource.

@@ -21,6 +21,11 @@ fn user_name(ctx: &RequestContext, input: &Document) -> Res<String> {
         .ok_or_else(|| validation("Must specify userName when calling with non-User credentials"))
 }
 
+/// The user a key operation is about and the `AccessKeyId` it names.
+fn named_key<'a>(ctx: &RequestContext, input: &'a Document) -> Res<(String, &'a str)> {
+    Ok((user_name(ctx, input)?, req(input, "AccessKeyId")?))
+}
+
 impl Iam {
     pub(crate) fn create_access_key(
         &self,
@@ -73,8 +78,7 @@ impl Iam {
         ctx: &RequestContext,
         input: &Document,
     ) -> Res<Document> {
-        let name = user_name(ctx, input)?;
-        let id = req(input, "AccessKeyId")?;
+        let (name, id) = named_key(ctx, input)?;
         let status = req(input, "Status")?;
         if status != "Active" && status != "Inactive" {
             return Err(validation(format!(
@@ -102,8 +106,7 @@ impl Iam {
         ctx: &RequestContext,
         input: &Document,
     ) -> Res<Document> {
-        let name = user_name(ctx, input)?;
-        let id = req(input, "AccessKeyId")?;
+        let (name, id) = named_key(ctx, input)?;
         self.update_user_record(ctx, &name, |u| {
             let before = u.access_keys.len();
             u.access_keys.retain(|k| k.id != id);

@@ -6,6 +6,7 @@ use serde_json::json;
 
 use crate::Iam;
 use crate::errors::{Res, check_name, conflict, exists, limit};
+use crate::policies::check_no_policies;
 use crate::records::{GroupRecord, UserRecord, key};
 use crate::users::user_doc;
 use crate::util::{Read, arn, group, opt, path_of, req, ts, user};
@@ -21,6 +22,11 @@ pub(crate) fn group_doc(account: &str, g: &GroupRecord) -> Document {
         "Arn": arn(account, "group", &g.path, &g.name),
         "CreateDate": ts(g.created_ms),
     })
+}
+
+/// The `GroupName` and `UserName` that AddUserToGroup and RemoveUserFromGroup name.
+fn membership_of(input: &Document) -> Res<(&str, &str)> {
+    Ok((req(input, "GroupName")?, req(input, "UserName")?))
 }
 
 impl Iam {
@@ -110,16 +116,7 @@ impl Iam {
                     "Cannot delete entity, must remove users from group first.",
                 ));
             }
-            if !g.inline.is_empty() {
-                return Err(conflict(
-                    "Cannot delete entity, must delete policies first.",
-                ));
-            }
-            if !g.attached.is_empty() {
-                return Err(conflict(
-                    "Cannot delete entity, must detach all policies first.",
-                ));
-            }
+            check_no_policies(&g.inline, &g.attached)?;
             t.delete::<GroupRecord>(account, &key(name))?;
             Ok(())
         })?;
@@ -127,15 +124,30 @@ impl Iam {
     }
 
     pub(crate) fn list_groups(&self, ctx: &RequestContext, input: &Document) -> Res<Document> {
-        let prefix = crate::paging::path_prefix(input)?;
-        let items = self
-            .store()
-            .all::<GroupRecord>(&ctx.account_id)?
-            .iter()
-            .filter(|g| g.path.starts_with(&prefix))
-            .map(|g| (key(&g.name), group_doc(&ctx.account_id, g)))
-            .collect();
-        crate::paging::page(input, items, "Groups")
+        self.list_by_path(ctx, input, "Groups", |g: &GroupRecord| {
+            group_doc(&ctx.account_id, g)
+        })
+    }
+
+    /// Loads the group and the user, lets `change` edit the user's groups (told whether the
+    /// user is a member already) and saves the user when `change` says it changed something.
+    fn change_membership(
+        &self,
+        ctx: &RequestContext,
+        group_name: &str,
+        user_name: &str,
+        change: impl FnOnce(&mut UserRecord, GroupRecord, bool) -> Res<bool>,
+    ) -> Res<Document> {
+        self.write(ctx, |t, account| {
+            let g = group(t, account, group_name)?;
+            let mut u = user(t, account, user_name)?;
+            let member = u.groups.iter().any(|m| key(m) == key(&g.name));
+            if change(&mut u, g, member)? {
+                t.put(account, &key(&u.name), &u)?;
+            }
+            Ok(())
+        })?;
+        Ok(json!({}))
     }
 
     pub(crate) fn add_user_to_group(
@@ -143,13 +155,10 @@ impl Iam {
         ctx: &RequestContext,
         input: &Document,
     ) -> Res<Document> {
-        let group_name = req(input, "GroupName")?;
-        let user_name = req(input, "UserName")?;
-        self.write(ctx, |t, account| {
-            let g = group(t, account, group_name)?;
-            let mut u = user(t, account, user_name)?;
-            if u.groups.iter().any(|m| key(m) == key(&g.name)) {
-                return Ok(());
+        let (group_name, user_name) = membership_of(input)?;
+        self.change_membership(ctx, group_name, user_name, |u, g, member| {
+            if member {
+                return Ok(false);
             }
             if u.groups.len() >= GROUPS_PER_USER {
                 return Err(limit(format!(
@@ -157,10 +166,8 @@ impl Iam {
                 )));
             }
             u.groups.push(g.name);
-            t.put(account, &key(&u.name), &u)?;
-            Ok(())
-        })?;
-        Ok(json!({}))
+            Ok(true)
+        })
     }
 
     pub(crate) fn remove_user_from_group(
@@ -168,21 +175,16 @@ impl Iam {
         ctx: &RequestContext,
         input: &Document,
     ) -> Res<Document> {
-        let group_name = req(input, "GroupName")?;
-        let user_name = req(input, "UserName")?;
-        self.write(ctx, |t, account| {
-            let g = group(t, account, group_name)?;
-            let mut u = user(t, account, user_name)?;
-            if !u.groups.iter().any(|m| key(m) == key(&g.name)) {
+        let (group_name, user_name) = membership_of(input)?;
+        self.change_membership(ctx, group_name, user_name, |u, g, member| {
+            if !member {
                 return Err(crate::errors::no_such(format!(
                     "The user with name {user_name} cannot be found in group {group_name}."
                 )));
             }
             u.groups.retain(|m| key(m) != key(&g.name));
-            t.put(account, &key(&u.name), &u)?;
-            Ok(())
-        })?;
-        Ok(json!({}))
+            Ok(true)
+        })
     }
 
     pub(crate) fn list_groups_for_user(

@@ -7,7 +7,7 @@ use crate::Iam;
 use crate::errors::{Res, check_name, conflict, exists, limit, no_instance_profile, no_such};
 use crate::records::{InstanceProfileRecord, RoleRecord, key};
 use crate::roles::role_doc;
-use crate::tags::{tag, tags_in, tags_out, untag};
+use crate::tags::{TagChange, put_tags, tags_in};
 use crate::util::{Read, arn, path_of, req, role, ts};
 
 /// Roles an instance profile may hold (AWS's quota).
@@ -33,13 +33,30 @@ fn profile_doc<S: Read>(s: &S, account: &str, p: &InstanceProfileRecord) -> Res<
         "CreateDate": ts(p.created_ms),
         "Roles": roles,
     });
-    if !p.tags.is_empty() {
-        doc["Tags"] = tags_out(&p.tags);
-    }
+    put_tags(&mut doc, &p.tags);
     Ok(doc)
 }
 
 impl Iam {
+    /// An `InstanceProfiles` page of the account's profiles that `keep` selects.
+    fn profiles_page(
+        &self,
+        ctx: &RequestContext,
+        input: &Document,
+        keep: impl Fn(&InstanceProfileRecord) -> bool,
+    ) -> Res<Document> {
+        let mut items = Vec::new();
+        for p in self.store().all::<InstanceProfileRecord>(&ctx.account_id)? {
+            if keep(&p) {
+                items.push((
+                    key(&p.name),
+                    profile_doc(self.store(), &ctx.account_id, &p)?,
+                ));
+            }
+        }
+        crate::paging::page(input, items, "InstanceProfiles")
+    }
+
     pub(crate) fn create_instance_profile(
         &self,
         ctx: &RequestContext,
@@ -102,16 +119,7 @@ impl Iam {
         input: &Document,
     ) -> Res<Document> {
         let prefix = crate::paging::path_prefix(input)?;
-        let mut items = Vec::new();
-        for p in self.store().all::<InstanceProfileRecord>(&ctx.account_id)? {
-            if p.path.starts_with(&prefix) {
-                items.push((
-                    key(&p.name),
-                    profile_doc(self.store(), &ctx.account_id, &p)?,
-                ));
-            }
-        }
-        crate::paging::page(input, items, "InstanceProfiles")
+        self.profiles_page(ctx, input, |p| p.path.starts_with(&prefix))
     }
 
     pub(crate) fn role_in_instance_profile(
@@ -149,16 +157,9 @@ impl Iam {
         input: &Document,
     ) -> Res<Document> {
         let r = role(self.store(), &ctx.account_id, req(input, "RoleName")?)?;
-        let mut items = Vec::new();
-        for p in self.store().all::<InstanceProfileRecord>(&ctx.account_id)? {
-            if p.roles.iter().any(|n| key(n) == key(&r.name)) {
-                items.push((
-                    key(&p.name),
-                    profile_doc(self.store(), &ctx.account_id, &p)?,
-                ));
-            }
-        }
-        crate::paging::page(input, items, "InstanceProfiles")
+        self.profiles_page(ctx, input, |p| {
+            p.roles.iter().any(|n| key(n) == key(&r.name))
+        })
     }
 
     pub(crate) fn tag_instance_profile(
@@ -168,17 +169,12 @@ impl Iam {
         add: bool,
     ) -> Res<Document> {
         let name = req(input, "InstanceProfileName")?;
-        let new = if add { tags_in(input)? } else { Vec::new() };
-        self.write(ctx, |t, account| {
-            let mut p = profile(t, account, name)?;
-            if add {
-                tag(&mut p.tags, new)?;
-            } else {
-                untag(&mut p.tags, input);
-            }
-            t.put(account, &key(&p.name), &p)?;
-            Ok(())
-        })?;
+        let change = TagChange::read(input, add)?;
+        self.update_entity(
+            ctx,
+            |t, account| profile(t, account, name),
+            |p| change.apply(&mut p.tags),
+        )?;
         Ok(json!({}))
     }
 

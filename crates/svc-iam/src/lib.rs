@@ -40,9 +40,10 @@ use std::sync::Arc;
 
 use nimbus_core::{Clock, CredentialRegistry, Document, RequestContext, Service, ServiceError};
 use nimbus_policy::Directory;
-use nimbus_store::{Store, Txn};
+use nimbus_store::{Record, Store, Txn};
 
 use errors::Res;
+use records::PathNamed;
 
 const OPERATIONS: &[&str] = &[
     // users
@@ -216,6 +217,22 @@ impl Iam {
         let result = self.inner.store.transaction(|txn| f(txn, &ctx.account_id));
         self.inner.cache.invalidate();
         result
+    }
+
+    /// Reads one entity with `load`, lets `change` edit it and writes it back under the key of
+    /// its name, in one transaction ([`Iam::write`]).
+    fn update_entity<R: Record + PathNamed, T>(
+        &self,
+        ctx: &RequestContext,
+        load: impl FnOnce(&Txn, &str) -> Res<R>,
+        change: impl FnOnce(&mut R) -> Res<T>,
+    ) -> Res<T> {
+        self.write(ctx, |t, account| {
+            let mut entity = load(t, account)?;
+            let out = change(&mut entity)?;
+            t.put(account, &records::key(entity.name()), &entity)?;
+            Ok(out)
+        })
     }
 }
 

@@ -4,11 +4,14 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use nimbus_core::Document;
+use nimbus_core::{Document, RequestContext};
+use nimbus_store::Record;
 use serde_json::json;
 
+use crate::Iam;
 use crate::errors::{Res, invalid};
-use crate::util::{int, opt};
+use crate::records::{PathNamed, key};
+use crate::util::{Read, int, opt};
 
 /// Default page size when `MaxItems` is absent.
 const DEFAULT_MAX_ITEMS: usize = 100;
@@ -36,6 +39,28 @@ pub fn page(input: &Document, mut items: Vec<(String, Document)>, member: &str) 
         out["Marker"] = json!(URL_SAFE_NO_PAD.encode(last.as_bytes()));
     }
     Ok(out)
+}
+
+impl Iam {
+    /// ListUsers, ListGroups, ListRoles: one page under `member` of the account's records whose
+    /// path starts with the input's `PathPrefix`, in name order.
+    pub(crate) fn list_by_path<R: Record + PathNamed>(
+        &self,
+        ctx: &RequestContext,
+        input: &Document,
+        member: &str,
+        doc: impl Fn(&R) -> Document,
+    ) -> Res<Document> {
+        let prefix = path_prefix(input)?;
+        let items = self
+            .store()
+            .all::<R>(&ctx.account_id)?
+            .iter()
+            .filter(|r| r.path().starts_with(&prefix))
+            .map(|r| (key(r.name()), doc(r)))
+            .collect();
+        page(input, items, member)
+    }
 }
 
 /// Keeps the items whose path starts with `PathPrefix` (default `/`).

@@ -12,7 +12,8 @@ use crate::Iam;
 use crate::aws_managed::{self, AwsPolicy};
 use crate::errors::{Res, check_name, conflict, exists, limit, malformed, no_policy, no_such};
 use crate::records::{GroupRecord, PolicyRecord, PolicyVersion, RoleRecord, UserRecord, key};
-use crate::tags::{tag, tags_in, tags_out, untag};
+use crate::roles::protected;
+use crate::tags::{TagChange, put_tags, tags_in};
 use crate::util::{
     Read, arn, arn_parts, boolean, group, opt, path_of, req, role, split_resource, ts, url_encode,
     user,
@@ -137,6 +138,15 @@ pub(crate) enum Managed {
     Local(PolicyRecord),
 }
 
+impl Managed {
+    fn name_and_path(&self) -> (&str, &str) {
+        match self {
+            Managed::Aws(p) => (&p.name, &p.path),
+            Managed::Local(p) => (&p.name, &p.path),
+        }
+    }
+}
+
 /// The managed policy `policy_arn` names in `account` (or AWS's), if it exists.
 pub(crate) fn find_managed<S: Read>(
     s: &S,
@@ -160,6 +170,11 @@ pub(crate) fn find_managed<S: Read>(
         .map(Managed::Local))
 }
 
+/// The managed policy `policy_arn` names, refused as NoSuchEntity when there is none.
+fn existing_managed<S: Read>(s: &S, account: &str, policy_arn: &str) -> Res<Managed> {
+    find_managed(s, account, policy_arn)?.ok_or_else(|| no_policy(policy_arn))
+}
+
 /// A local managed policy by ARN, for changes: AWS managed ones refuse.
 fn local_policy<S: Read>(s: &S, ctx: &RequestContext, policy_arn: &str) -> Res<PolicyRecord> {
     match find_managed(s, &ctx.account_id, policy_arn)? {
@@ -177,6 +192,21 @@ fn local_policy<S: Read>(s: &S, ctx: &RequestContext, policy_arn: &str) -> Res<P
     }
 }
 
+/// Refuses to delete a user, group or role that still has inline or attached policies.
+pub(crate) fn check_no_policies(inline: &BTreeMap<String, String>, attached: &[String]) -> Res<()> {
+    if !inline.is_empty() {
+        return Err(conflict(
+            "Cannot delete entity, must delete policies first.",
+        ));
+    }
+    if !attached.is_empty() {
+        return Err(conflict(
+            "Cannot delete entity, must detach all policies first.",
+        ));
+    }
+    Ok(())
+}
+
 /// An identity policy document as IAM checks it on put.
 pub(crate) fn check_identity_policy(text: &str) -> Res<Policy> {
     Policy::parse(text, PolicyKind::Identity).map_err(|e| malformed(e.message))
@@ -184,6 +214,50 @@ pub(crate) fn check_identity_policy(text: &str) -> Res<Policy> {
 
 fn size(text: &str) -> usize {
     text.chars().filter(|c| !c.is_whitespace()).count()
+}
+
+/// A managed policy document (new policy or new version): a valid identity policy within
+/// the managed size quota.
+fn check_managed_policy(text: &str) -> Res<()> {
+    check_identity_policy(text)?;
+    if size(text) > MANAGED_SIZE_MAX {
+        return Err(limit(format!(
+            "Cannot exceed quota for PolicySize: {MANAGED_SIZE_MAX}"
+        )));
+    }
+    Ok(())
+}
+
+fn no_inline(owner: Owner, policy_name: &str) -> crate::errors::Failure {
+    no_such(format!(
+        "The {} policy with name {policy_name} cannot be found.",
+        owner.word()
+    ))
+}
+
+fn no_version(policy_arn: &str, version_id: &str) -> crate::errors::Failure {
+    no_such(format!(
+        "Policy {policy_arn} version {version_id} does not exist or is not attachable."
+    ))
+}
+
+/// The entity name (`UserName`, `GroupName` or `RoleName`) and `PolicyName` that identify an
+/// inline policy.
+fn inline_policy_of(input: &Document, owner: Owner) -> Res<(&str, &str)> {
+    Ok((req(input, owner.member())?, req(input, "PolicyName")?))
+}
+
+/// The `PolicyArn` and `VersionId` that identify a managed policy version.
+fn policy_version_of(input: &Document) -> Res<(&str, &str)> {
+    Ok((req(input, "PolicyArn")?, req(input, "VersionId")?))
+}
+
+/// Refuses a change to a version the local policy does not have.
+fn check_version_exists(p: &PolicyRecord, policy_arn: &str, version_id: &str) -> Res<()> {
+    if !p.versions.iter().any(|v| v.id == version_id) {
+        return Err(no_version(policy_arn, version_id));
+    }
+    Ok(())
 }
 
 /// How many entities attach each policy, and use it as their boundary.
@@ -236,9 +310,7 @@ pub(crate) fn policy_doc(account: &str, m: &Managed, counts: (i64, i64), full: b
         if let Some(d) = description {
             doc["Description"] = json!(d);
         }
-        if !tags.is_empty() {
-            doc["Tags"] = tags_out(tags);
-        }
+        put_tags(&mut doc, tags);
     }
     doc
 }
@@ -252,6 +324,26 @@ fn version_doc(v: &PolicyVersion, default: &str, with_document: bool) -> Documen
 }
 
 impl Iam {
+    /// The user, group or role the input names (`UserName`, `GroupName` or `RoleName`).
+    fn entity_of(&self, ctx: &RequestContext, input: &Document, owner: Owner) -> Res<Entity> {
+        Entity::load(
+            self.store(),
+            &ctx.account_id,
+            owner,
+            req(input, owner.member())?,
+        )
+    }
+
+    /// Reads the local managed policy `policy_arn` names, lets `change` edit it and saves it.
+    fn change_local_policy<T>(
+        &self,
+        ctx: &RequestContext,
+        policy_arn: &str,
+        change: impl FnOnce(&mut PolicyRecord) -> Res<T>,
+    ) -> Res<T> {
+        self.update_entity(ctx, |t, _| local_policy(t, ctx, policy_arn), change)
+    }
+
     // ---- inline policies ----
 
     pub(crate) fn put_inline(
@@ -260,23 +352,17 @@ impl Iam {
         input: &Document,
         owner: Owner,
     ) -> Res<Document> {
-        let name = req(input, owner.member())?;
-        let policy_name = req(input, "PolicyName")?;
+        let (name, policy_name) = inline_policy_of(input, owner)?;
         check_name(policy_name, "policyName")?;
         let text = req(input, "PolicyDocument")?;
         check_identity_policy(text)?;
         self.write(ctx, |t, account| {
             let mut e = Entity::load(t, account, owner, name)?;
-            if let Entity::Role(r) = &e
-                && r.service_linked.is_some()
-            {
-                return Err(ServiceError::new(
-                    "UnmodifiableEntity",
-                    format!("Cannot perform the operation on the protected role '{}' - this role is only modifiable by AWS", r.name),
-                )
-                .into());
+            if let Entity::Role(r) = &e {
+                protected(r)?;
             }
-            e.inline_mut().insert(policy_name.to_owned(), text.to_owned());
+            e.inline_mut()
+                .insert(policy_name.to_owned(), text.to_owned());
             let total: usize = e.inline().values().map(|d| size(d)).sum();
             if total > owner.inline_max() {
                 return Err(limit(format!(
@@ -297,15 +383,12 @@ impl Iam {
         input: &Document,
         owner: Owner,
     ) -> Res<Document> {
-        let name = req(input, owner.member())?;
-        let policy_name = req(input, "PolicyName")?;
+        let (name, policy_name) = inline_policy_of(input, owner)?;
         let e = Entity::load(self.store(), &ctx.account_id, owner, name)?;
-        let text = e.inline().get(policy_name).ok_or_else(|| {
-            no_such(format!(
-                "The {} policy with name {policy_name} cannot be found.",
-                owner.word()
-            ))
-        })?;
+        let text = e
+            .inline()
+            .get(policy_name)
+            .ok_or_else(|| no_inline(owner, policy_name))?;
         Ok(
             json!({owner.member(): e.name(), "PolicyName": policy_name, "PolicyDocument": url_encode(text)}),
         )
@@ -317,15 +400,11 @@ impl Iam {
         input: &Document,
         owner: Owner,
     ) -> Res<Document> {
-        let name = req(input, owner.member())?;
-        let policy_name = req(input, "PolicyName")?;
+        let (name, policy_name) = inline_policy_of(input, owner)?;
         self.write(ctx, |t, account| {
             let mut e = Entity::load(t, account, owner, name)?;
             if e.inline_mut().remove(policy_name).is_none() {
-                return Err(no_such(format!(
-                    "The {} policy with name {policy_name} cannot be found.",
-                    owner.word()
-                )));
+                return Err(no_inline(owner, policy_name));
             }
             e.save(t, account)
         })?;
@@ -338,12 +417,7 @@ impl Iam {
         input: &Document,
         owner: Owner,
     ) -> Res<Document> {
-        let e = Entity::load(
-            self.store(),
-            &ctx.account_id,
-            owner,
-            req(input, owner.member())?,
-        )?;
+        let e = self.entity_of(ctx, input, owner)?;
         let items = e.inline().keys().map(|n| (n.clone(), json!(n))).collect();
         crate::paging::page(input, items, "PolicyNames")
     }
@@ -355,12 +429,7 @@ impl Iam {
         check_name(name, "policyName")?;
         let path = path_of(input)?;
         let text = req(input, "PolicyDocument")?;
-        check_identity_policy(text)?;
-        if size(text) > MANAGED_SIZE_MAX {
-            return Err(limit(format!(
-                "Cannot exceed quota for PolicySize: {MANAGED_SIZE_MAX}"
-            )));
-        }
+        check_managed_policy(text)?;
         let now = self.now();
         let record = PolicyRecord {
             name: name.to_owned(),
@@ -391,8 +460,7 @@ impl Iam {
 
     pub(crate) fn get_policy(&self, ctx: &RequestContext, input: &Document) -> Res<Document> {
         let policy_arn = req(input, "PolicyArn")?;
-        let m = find_managed(self.store(), &ctx.account_id, policy_arn)?
-            .ok_or_else(|| no_policy(policy_arn))?;
+        let m = existing_managed(self.store(), &ctx.account_id, policy_arn)?;
         let counts = usage(self.store(), &ctx.account_id)?
             .get(policy_arn)
             .copied()
@@ -438,13 +506,10 @@ impl Iam {
         }
         let mut items = Vec::new();
         for m in managed {
-            let (name, path, policy_arn) = match &m {
-                Managed::Aws(p) => (p.name.clone(), p.path.clone(), p.arn.clone()),
-                Managed::Local(p) => (
-                    p.name.clone(),
-                    p.path.clone(),
-                    local_arn(&ctx.account_id, p),
-                ),
+            let (name, path) = m.name_and_path();
+            let policy_arn = match &m {
+                Managed::Aws(p) => p.arn.clone(),
+                Managed::Local(p) => local_arn(&ctx.account_id, p),
             };
             let c = counts.get(&policy_arn).copied().unwrap_or_default();
             if !path.starts_with(&prefix) {
@@ -475,16 +540,10 @@ impl Iam {
     ) -> Res<Document> {
         let policy_arn = req(input, "PolicyArn")?;
         let text = req(input, "PolicyDocument")?;
-        check_identity_policy(text)?;
-        if size(text) > MANAGED_SIZE_MAX {
-            return Err(limit(format!(
-                "Cannot exceed quota for PolicySize: {MANAGED_SIZE_MAX}"
-            )));
-        }
+        check_managed_policy(text)?;
         let set_default = boolean(input, "SetAsDefault").unwrap_or(false);
         let now = self.now();
-        let (version, default) = self.write(ctx, |t, account| {
-            let mut p = local_policy(t, ctx, policy_arn)?;
+        let (version, default) = self.change_local_policy(ctx, policy_arn, |p| {
             if p.versions.len() >= VERSIONS_MAX {
                 return Err(limit(
                     "A managed policy can have up to 5 versions. Before you create a new version, you must delete an existing version.",
@@ -497,8 +556,7 @@ impl Iam {
             }
             p.updated_ms = now;
             p.versions.push(version.clone());
-            t.put(account, &key(&p.name), &p)?;
-            Ok((version, p.default_version))
+            Ok((version, p.default_version.clone()))
         })?;
         Ok(json!({"PolicyVersion": version_doc(&version, &default, false)}))
     }
@@ -508,16 +566,9 @@ impl Iam {
         ctx: &RequestContext,
         input: &Document,
     ) -> Res<Document> {
-        let policy_arn = req(input, "PolicyArn")?;
-        let version_id = req(input, "VersionId")?;
-        let missing = || {
-            no_such(format!(
-                "Policy {policy_arn} version {version_id} does not exist or is not attachable."
-            ))
-        };
-        let doc = match find_managed(self.store(), &ctx.account_id, policy_arn)?
-            .ok_or_else(|| no_policy(policy_arn))?
-        {
+        let (policy_arn, version_id) = policy_version_of(input)?;
+        let missing = || no_version(policy_arn, version_id);
+        let doc = match existing_managed(self.store(), &ctx.account_id, policy_arn)? {
             Managed::Aws(p) if p.default_version == version_id => {
                 let v = PolicyVersion {
                     id: version_id.to_owned(),
@@ -545,9 +596,7 @@ impl Iam {
         input: &Document,
     ) -> Res<Document> {
         let policy_arn = req(input, "PolicyArn")?;
-        let items = match find_managed(self.store(), &ctx.account_id, policy_arn)?
-            .ok_or_else(|| no_policy(policy_arn))?
-        {
+        let items = match existing_managed(self.store(), &ctx.account_id, policy_arn)? {
             Managed::Aws(p) => {
                 let v = PolicyVersion {
                     id: p.default_version.clone(),
@@ -573,20 +622,13 @@ impl Iam {
         ctx: &RequestContext,
         input: &Document,
     ) -> Res<Document> {
-        let policy_arn = req(input, "PolicyArn")?;
-        let version_id = req(input, "VersionId")?;
-        self.write(ctx, |t, account| {
-            let mut p = local_policy(t, ctx, policy_arn)?;
-            if !p.versions.iter().any(|v| v.id == version_id) {
-                return Err(no_such(format!(
-                    "Policy {policy_arn} version {version_id} does not exist or is not attachable."
-                )));
-            }
+        let (policy_arn, version_id) = policy_version_of(input)?;
+        self.change_local_policy(ctx, policy_arn, |p| {
+            check_version_exists(p, policy_arn, version_id)?;
             if p.default_version == version_id {
                 return Err(conflict("Cannot delete the default version of a policy."));
             }
             p.versions.retain(|v| v.id != version_id);
-            t.put(account, &key(&p.name), &p)?;
             Ok(())
         })?;
         Ok(json!({}))
@@ -597,19 +639,12 @@ impl Iam {
         ctx: &RequestContext,
         input: &Document,
     ) -> Res<Document> {
-        let policy_arn = req(input, "PolicyArn")?;
-        let version_id = req(input, "VersionId")?;
+        let (policy_arn, version_id) = policy_version_of(input)?;
         let now = self.now();
-        self.write(ctx, |t, account| {
-            let mut p = local_policy(t, ctx, policy_arn)?;
-            if !p.versions.iter().any(|v| v.id == version_id) {
-                return Err(no_such(format!(
-                    "Policy {policy_arn} version {version_id} does not exist or is not attachable."
-                )));
-            }
+        self.change_local_policy(ctx, policy_arn, |p| {
+            check_version_exists(p, policy_arn, version_id)?;
             p.default_version = version_id.to_owned();
             p.updated_ms = now;
-            t.put(account, &key(&p.name), &p)?;
             Ok(())
         })?;
         Ok(json!({}))
@@ -633,20 +668,17 @@ impl Iam {
                 if find_managed(t, account, policy_arn)?.is_none() {
                     return Err(no_policy(policy_arn));
                 }
-                if let Entity::Role(r) = &e
-                    && r.service_linked.is_some()
-                {
-                    return Err(ServiceError::new(
-                        "UnmodifiableEntity",
-                        format!("Cannot perform the operation on the protected role '{}' - this role is only modifiable by AWS", r.name),
-                    )
-                    .into());
+                if let Entity::Role(r) = &e {
+                    protected(r)?;
                 }
                 if attached {
                     return Ok(());
                 }
                 if e.attached().len() >= ATTACHED_MAX {
-                    return Err(limit(format!("Cannot exceed quota for {}: {ATTACHED_MAX}", owner.quota_name())));
+                    return Err(limit(format!(
+                        "Cannot exceed quota for {}: {ATTACHED_MAX}",
+                        owner.quota_name()
+                    )));
                 }
                 e.attached_mut().push(policy_arn.to_owned());
             } else {
@@ -666,20 +698,14 @@ impl Iam {
         input: &Document,
         owner: Owner,
     ) -> Res<Document> {
-        let e = Entity::load(
-            self.store(),
-            &ctx.account_id,
-            owner,
-            req(input, owner.member())?,
-        )?;
+        let e = self.entity_of(ctx, input, owner)?;
         let prefix = crate::paging::path_prefix(input)?;
         let mut items = Vec::new();
         for (i, policy_arn) in e.attached().iter().enumerate() {
-            let (name, path) = match find_managed(self.store(), &ctx.account_id, policy_arn)? {
-                Some(Managed::Aws(p)) => (p.name.clone(), p.path.clone()),
-                Some(Managed::Local(p)) => (p.name.clone(), p.path.clone()),
-                None => continue,
+            let Some(m) = find_managed(self.store(), &ctx.account_id, policy_arn)? else {
+                continue;
             };
+            let (name, path) = m.name_and_path();
             if path.starts_with(&prefix) {
                 items.push((
                     format!("{i:02}"),
@@ -697,7 +723,7 @@ impl Iam {
     ) -> Res<Document> {
         let policy_arn = req(input, "PolicyArn")?;
         let account = &ctx.account_id;
-        find_managed(self.store(), account, policy_arn)?.ok_or_else(|| no_policy(policy_arn))?;
+        existing_managed(self.store(), account, policy_arn)?;
         let filter = opt(input, "EntityFilter");
         let prefix = crate::paging::path_prefix(input)?;
         let boundary_use = opt(input, "PolicyUsageFilter") == Some("PermissionsBoundary");
@@ -747,25 +773,14 @@ impl Iam {
         add: bool,
     ) -> Res<Document> {
         let policy_arn = req(input, "PolicyArn")?;
-        let new = if add { tags_in(input)? } else { Vec::new() };
-        self.write(ctx, |t, account| {
-            let mut p = local_policy(t, ctx, policy_arn)?;
-            if add {
-                tag(&mut p.tags, new)?;
-            } else {
-                untag(&mut p.tags, input);
-            }
-            t.put(account, &key(&p.name), &p)?;
-            Ok(())
-        })?;
+        let change = TagChange::read(input, add)?;
+        self.change_local_policy(ctx, policy_arn, |p| change.apply(&mut p.tags))?;
         Ok(json!({}))
     }
 
     pub(crate) fn list_policy_tags(&self, ctx: &RequestContext, input: &Document) -> Res<Document> {
         let policy_arn = req(input, "PolicyArn")?;
-        match find_managed(self.store(), &ctx.account_id, policy_arn)?
-            .ok_or_else(|| no_policy(policy_arn))?
-        {
+        match existing_managed(self.store(), &ctx.account_id, policy_arn)? {
             Managed::Aws(_) => crate::tags::list(input, &[]),
             Managed::Local(p) => crate::tags::list(input, &p.tags),
         }

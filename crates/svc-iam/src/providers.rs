@@ -7,7 +7,7 @@ use serde_json::json;
 use crate::Iam;
 use crate::errors::{Res, exists, invalid, limit, no_such};
 use crate::records::{OidcProviderRecord, SamlProviderRecord};
-use crate::tags::{tag, tags_in, tags_out, untag};
+use crate::tags::{TagChange, put_tags, tags_in};
 use crate::util::{Read, arn_parts, req, strings, ts};
 
 /// SAML metadata documents AWS accepts as valid for years; Nimbus says 100.
@@ -17,17 +17,21 @@ fn oidc_arn(account: &str, key: &str) -> String {
     format!("arn:aws:iam::{account}:oidc-provider/{key}")
 }
 
-/// The record key of an OIDC provider ARN in this account.
-fn oidc_key<'a>(account: &str, provider_arn: &'a str) -> Option<&'a str> {
+/// What follows `<kind>/` in an IAM ARN of this account: the record key of an identity
+/// provider (`oidc-provider` by URL, `saml-provider` by name).
+fn provider_key<'a>(account: &str, provider_arn: &'a str, kind: &str) -> Option<&'a str> {
     let (service, arn_account, resource) = arn_parts(provider_arn)?;
     (service == "iam" && arn_account == account).then_some(())?;
-    resource.strip_prefix("oidc-provider/")
+    resource.strip_prefix(kind)?.strip_prefix('/')
+}
+
+/// The record key of an OIDC provider ARN in this account.
+fn oidc_key<'a>(account: &str, provider_arn: &'a str) -> Option<&'a str> {
+    provider_key(account, provider_arn, "oidc-provider")
 }
 
 fn saml_name<'a>(account: &str, provider_arn: &'a str) -> Option<&'a str> {
-    let (service, arn_account, resource) = arn_parts(provider_arn)?;
-    (service == "iam" && arn_account == account).then_some(())?;
-    resource.strip_prefix("saml-provider/")
+    provider_key(account, provider_arn, "saml-provider")
 }
 
 fn no_oidc(provider_arn: &str) -> crate::errors::Failure {
@@ -117,9 +121,7 @@ impl Iam {
             Ok(())
         })?;
         let mut out = json!({"OpenIDConnectProviderArn": oidc_arn(&ctx.account_id, &key)});
-        if !record.tags.is_empty() {
-            out["Tags"] = tags_out(&record.tags);
-        }
+        put_tags(&mut out, &record.tags);
         Ok(out)
     }
 
@@ -128,9 +130,7 @@ impl Iam {
         let mut out = json!({
             "Url": p.url, "ClientIDList": p.client_ids, "ThumbprintList": p.thumbprints, "CreateDate": ts(p.created_ms),
         });
-        if !p.tags.is_empty() {
-            out["Tags"] = tags_out(&p.tags);
-        }
+        put_tags(&mut out, &p.tags);
         Ok(out)
     }
 
@@ -199,14 +199,9 @@ impl Iam {
         input: &Document,
         add: bool,
     ) -> Res<Document> {
-        let new = if add { tags_in(input)? } else { Vec::new() };
+        let change = TagChange::read(input, add)?;
         self.change_oidc(ctx, req(input, "OpenIDConnectProviderArn")?, |p| {
-            if add {
-                tag(&mut p.tags, new)
-            } else {
-                untag(&mut p.tags, input);
-                Ok(())
-            }
+            change.apply(&mut p.tags)
         })?;
         Ok(json!({}))
     }
@@ -257,9 +252,7 @@ impl Iam {
             Ok(())
         })?;
         let mut out = json!({"SAMLProviderArn": format!("arn:aws:iam::{}:saml-provider/{name}", ctx.account_id)});
-        if !record.tags.is_empty() {
-            out["Tags"] = tags_out(&record.tags);
-        }
+        put_tags(&mut out, &record.tags);
         Ok(out)
     }
 
@@ -268,9 +261,7 @@ impl Iam {
         let mut out = json!({
             "SAMLMetadataDocument": p.metadata, "CreateDate": ts(p.created_ms), "ValidUntil": ts(p.valid_until_ms),
         });
-        if !p.tags.is_empty() {
-            out["Tags"] = tags_out(&p.tags);
-        }
+        put_tags(&mut out, &p.tags);
         Ok(out)
     }
 
@@ -321,14 +312,9 @@ impl Iam {
         input: &Document,
         add: bool,
     ) -> Res<Document> {
-        let new = if add { tags_in(input)? } else { Vec::new() };
+        let change = TagChange::read(input, add)?;
         self.change_saml(ctx, req(input, "SAMLProviderArn")?, |p| {
-            if add {
-                tag(&mut p.tags, new)
-            } else {
-                untag(&mut p.tags, input);
-                Ok(())
-            }
+            change.apply(&mut p.tags)
         })?;
         Ok(json!({}))
     }

@@ -200,6 +200,34 @@ record!(SamlProviderRecord, "iam.saml-provider");
 record!(AccountRecord, "iam.account");
 record!(DeletionTaskRecord, "iam.deletion-task");
 
+/// An IAM entity with a name and a path (user, group, role, managed policy, instance
+/// profile), stored under the key of its name.
+pub trait PathNamed {
+    fn name(&self) -> &str;
+    fn path(&self) -> &str;
+}
+
+macro_rules! path_named {
+    ($($ty:ty),+) => {$(
+        impl PathNamed for $ty {
+            fn name(&self) -> &str {
+                &self.name
+            }
+            fn path(&self) -> &str {
+                &self.path
+            }
+        }
+    )+};
+}
+
+path_named!(
+    UserRecord,
+    GroupRecord,
+    RoleRecord,
+    PolicyRecord,
+    InstanceProfileRecord
+);
+
 /// The store key of an entity name.
 pub fn key(name: &str) -> String {
     name.to_ascii_lowercase()

@@ -6,8 +6,9 @@ use serde_json::json;
 
 use crate::Iam;
 use crate::errors::{Res, check_name, conflict, exists, invalid, limit, malformed, no_such};
+use crate::policies::check_no_policies;
 use crate::records::{DeletionTaskRecord, InstanceProfileRecord, RoleRecord, key};
-use crate::tags::{tag, tags_in, tags_out, untag};
+use crate::tags::{put_tags, tag, tags_in, untag};
 use crate::util::{Read, arn, int, opt, path_of, req, role, ts, url_encode};
 
 /// AWS's default quota on a trust policy's size (characters, whitespace excluded).
@@ -31,9 +32,7 @@ pub(crate) fn role_doc(account: &str, r: &RoleRecord, full: bool) -> Document {
         if let Some(b) = &r.boundary {
             doc["PermissionsBoundary"] = json!({"PermissionsBoundaryType": "PermissionsBoundaryPolicy", "PermissionsBoundaryArn": b});
         }
-        if !r.tags.is_empty() {
-            doc["Tags"] = tags_out(&r.tags);
-        }
+        put_tags(&mut doc, &r.tags);
         doc["RoleLastUsed"] = match r.last_used_ms {
             Some(ms) => json!({"LastUsedDate": ts(ms), "Region": nimbus_core::DEFAULT_REGION}),
             None => json!({}),
@@ -68,7 +67,7 @@ fn check_max_session(value: Option<i64>) -> Res<Option<i64>> {
     }
 }
 
-fn protected(r: &RoleRecord) -> Res<()> {
+pub(crate) fn protected(r: &RoleRecord) -> Res<()> {
     if r.service_linked.is_some() {
         return Err(ServiceError::new(
             "UnmodifiableEntity",
@@ -181,12 +180,7 @@ impl Iam {
         name: &str,
         f: impl FnOnce(&mut RoleRecord) -> Res<T>,
     ) -> Res<T> {
-        self.write(ctx, |t, account| {
-            let mut r = role(t, account, name)?;
-            let out = f(&mut r)?;
-            t.put(account, &key(&r.name), &r)?;
-            Ok(out)
-        })
+        self.update_entity(ctx, |t, account| role(t, account, name), f)
     }
 
     pub(crate) fn update_role(&self, ctx: &RequestContext, input: &Document) -> Res<Document> {
@@ -258,29 +252,13 @@ impl Iam {
                 "Cannot delete entity, must remove roles from instance profile first.",
             ));
         }
-        if !r.inline.is_empty() {
-            return Err(conflict(
-                "Cannot delete entity, must delete policies first.",
-            ));
-        }
-        if !r.attached.is_empty() {
-            return Err(conflict(
-                "Cannot delete entity, must detach all policies first.",
-            ));
-        }
-        Ok(())
+        check_no_policies(&r.inline, &r.attached)
     }
 
     pub(crate) fn list_roles(&self, ctx: &RequestContext, input: &Document) -> Res<Document> {
-        let prefix = crate::paging::path_prefix(input)?;
-        let items = self
-            .store()
-            .all::<RoleRecord>(&ctx.account_id)?
-            .iter()
-            .filter(|r| r.path.starts_with(&prefix))
-            .map(|r| (key(&r.name), role_doc(&ctx.account_id, r, false)))
-            .collect();
-        crate::paging::page(input, items, "Roles")
+        self.list_by_path(ctx, input, "Roles", |r: &RoleRecord| {
+            role_doc(&ctx.account_id, r, false)
+        })
     }
 
     pub(crate) fn tag_role(&self, ctx: &RequestContext, input: &Document) -> Res<Document> {

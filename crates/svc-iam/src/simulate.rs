@@ -330,31 +330,27 @@ impl Iam {
         let source = self.source(req(input, "PolicySourceArn")?)?;
         let mut policies: Vec<Arc<Policy>> =
             source.policies.iter().map(|s| s.policy.clone()).collect();
-        policies.extend(
-            inputs(
-                input,
-                "PolicyInputList",
-                PolicyKind::Identity,
-                "PolicyInputList",
-            )?
-            .into_iter()
-            .map(|s| s.policy),
-        );
+        policies.extend(policy_input_list(input)?);
         Ok(json!({"ContextKeyNames": context_keys(&policies)}))
     }
 
     pub(crate) fn context_keys_for_custom(&self, input: &Document) -> Res<Document> {
-        let policies: Vec<Arc<Policy>> = inputs(
-            input,
-            "PolicyInputList",
-            PolicyKind::Identity,
-            "PolicyInputList",
-        )?
-        .into_iter()
-        .map(|s| s.policy)
-        .collect();
+        let policies = policy_input_list(input)?;
         Ok(json!({"ContextKeyNames": context_keys(&policies)}))
     }
+}
+
+/// The identity policies of the input's `PolicyInputList`, for the context key listings.
+fn policy_input_list(input: &Document) -> Res<Vec<Arc<Policy>>> {
+    Ok(inputs(
+        input,
+        "PolicyInputList",
+        PolicyKind::Identity,
+        "PolicyInputList",
+    )?
+    .into_iter()
+    .map(|s| s.policy)
+    .collect())
 }
 
 fn context_keys(policies: &[Arc<Policy>]) -> Vec<String> {

@@ -36,6 +36,13 @@ pub fn tags_in(input: &Document) -> Res<Vec<Tag>> {
     Ok(out)
 }
 
+/// Sets the `Tags` member of an answer, which IAM leaves out when there are no tags.
+pub fn put_tags(doc: &mut Document, tags: &[Tag]) {
+    if !tags.is_empty() {
+        doc["Tags"] = tags_out(tags);
+    }
+}
+
 pub fn tags_out(tags: &[Tag]) -> Document {
     Document::Array(
         tags.iter()
@@ -65,6 +72,33 @@ pub fn tag(tags: &mut Vec<Tag>, new: Vec<Tag>) -> Res<()> {
 pub fn untag(tags: &mut Vec<Tag>, input: &Document) {
     let keys = crate::util::strings(input, "TagKeys");
     tags.retain(|t| !keys.iter().any(|k| k.eq_ignore_ascii_case(&t.key)));
+}
+
+/// What a TagX (add) or UntagX request does to a resource's tags. Read before the write, so
+/// that a malformed `Tags` member is refused before the resource is looked up.
+pub enum TagChange<'a> {
+    Add(Vec<Tag>),
+    Remove(&'a Document),
+}
+
+impl<'a> TagChange<'a> {
+    pub fn read(input: &'a Document, add: bool) -> Res<TagChange<'a>> {
+        Ok(if add {
+            TagChange::Add(tags_in(input)?)
+        } else {
+            TagChange::Remove(input)
+        })
+    }
+
+    pub fn apply(self, tags: &mut Vec<Tag>) -> Res<()> {
+        match self {
+            TagChange::Add(new) => tag(tags, new),
+            TagChange::Remove(input) => {
+                untag(tags, input);
+                Ok(())
+            }
+        }
+    }
 }
 
 /// `Tags` of a ListXTags answer, paginated.

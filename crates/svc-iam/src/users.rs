@@ -5,8 +5,9 @@ use serde_json::json;
 
 use crate::Iam;
 use crate::errors::{Res, check_name, conflict, exists, no_such, no_user};
+use crate::policies::check_no_policies;
 use crate::records::{ACCOUNT_KEY, AccountRecord, LoginProfile, UserRecord, key};
-use crate::tags::{tag, tags_in, tags_out, untag};
+use crate::tags::{put_tags, tag, tags_in, untag};
 use crate::util::{Read, arn, boolean, opt, path_of, req, root_arn, target_user_name, ts, user};
 
 /// A `User` document; `full` adds what only GetUser/CreateUser show (boundary, tags).
@@ -22,9 +23,7 @@ pub(crate) fn user_doc(account: &str, u: &UserRecord, full: bool) -> Document {
         if let Some(b) = &u.boundary {
             doc["PermissionsBoundary"] = json!({"PermissionsBoundaryType": "PermissionsBoundaryPolicy", "PermissionsBoundaryArn": b});
         }
-        if !u.tags.is_empty() {
-            doc["Tags"] = tags_out(&u.tags);
-        }
+        put_tags(&mut doc, &u.tags);
     }
     doc
 }
@@ -130,16 +129,7 @@ impl Iam {
                     "Cannot delete entity, must delete access keys first.",
                 ));
             }
-            if !u.inline.is_empty() {
-                return Err(conflict(
-                    "Cannot delete entity, must delete policies first.",
-                ));
-            }
-            if !u.attached.is_empty() {
-                return Err(conflict(
-                    "Cannot delete entity, must detach all policies first.",
-                ));
-            }
+            check_no_policies(&u.inline, &u.attached)?;
             if !u.groups.is_empty() {
                 return Err(conflict(
                     "Cannot delete entity, must remove users from group first.",
@@ -152,15 +142,9 @@ impl Iam {
     }
 
     pub(crate) fn list_users(&self, ctx: &RequestContext, input: &Document) -> Res<Document> {
-        let prefix = crate::paging::path_prefix(input)?;
-        let items = self
-            .store()
-            .all::<UserRecord>(&ctx.account_id)?
-            .iter()
-            .filter(|u| u.path.starts_with(&prefix))
-            .map(|u| (key(&u.name), user_doc(&ctx.account_id, u, false)))
-            .collect();
-        crate::paging::page(input, items, "Users")
+        self.list_by_path(ctx, input, "Users", |u: &UserRecord| {
+            user_doc(&ctx.account_id, u, false)
+        })
     }
 
     pub(crate) fn tag_user(&self, ctx: &RequestContext, input: &Document) -> Res<Document> {
@@ -191,12 +175,7 @@ impl Iam {
         name: &str,
         f: impl FnOnce(&mut UserRecord) -> Res<T>,
     ) -> Res<T> {
-        self.write(ctx, |t, account| {
-            let mut u = user(t, account, name)?;
-            let out = f(&mut u)?;
-            t.put(account, &key(&u.name), &u)?;
-            Ok(out)
-        })
+        self.update_entity(ctx, |t, account| user(t, account, name), f)
     }
 
     pub(crate) fn create_login_profile(

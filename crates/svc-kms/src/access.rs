@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 
+use nimbus_core::service::tag_list;
 use nimbus_core::{Access, Document, RequestContext, ResourcePolicy};
 
 use crate::ciphertext;
@@ -46,35 +47,7 @@ fn with_context(mut access: Access, context: &BTreeMap<String, String>) -> Acces
     access
 }
 
-/// Request tags as condition keys (`aws:RequestTag/<k>`, `aws:TagKeys`).
-fn with_request_tags(mut access: Access, input: &Input) -> Access {
-    let tags: Vec<(String, String)> = input
-        .0
-        .get("Tags")
-        .and_then(Document::as_array)
-        .map(|items| {
-            items
-                .iter()
-                .filter_map(|t| Some((t.get("TagKey")?.as_str()?.to_owned(), t.get("TagValue")?.as_str()?.to_owned())))
-                .collect()
-        })
-        .unwrap_or_default();
-    for (k, v) in &tags {
-        access = access.with(format!("aws:RequestTag/{k}"), vec![v.clone()]);
-    }
-    if !tags.is_empty() {
-        access = access.with("aws:TagKeys", tags.into_iter().map(|(k, _)| k).collect());
-    }
-    access
-}
 
-/// An optional string member as a condition key.
-fn with_member(access: Access, key: &str, input: &Input, member: &str) -> Access {
-    match input.str(member) {
-        Some(value) => access.with(key, vec![value.to_owned()]),
-        None => access,
-    }
-}
 
 impl Inner {
     /// The key a `KeyId`-like member names, as an ARN (an alias resolved to its key), and the
@@ -122,10 +95,10 @@ impl Inner {
         if ACCOUNT_WIDE.contains(&operation) {
             let mut access = caller(Access::new(action, vec!["*".to_owned()]));
             if operation == "CreateKey" {
-                access = with_request_tags(access, &input);
-                access = with_member(access, "kms:KeySpec", &input, "KeySpec");
-                access = with_member(access, "kms:KeyUsage", &input, "KeyUsage");
-                access = with_member(access, "kms:KeyOrigin", &input, "Origin");
+                access = access.with_request_tags(tag_list(input.0, "Tags", "TagKey", "TagValue"));
+                access = access.with_some("kms:KeySpec", input.str("KeySpec"));
+                access = access.with_some("kms:KeyUsage", input.str("KeyUsage"));
+                access = access.with_some("kms:KeyOrigin", input.str("Origin"));
                 access = access.with("kms:MultiRegion", vec![input.bool("MultiRegion").to_string()]);
             }
             return vec![access];
@@ -183,16 +156,16 @@ impl Inner {
                     let name = alias.rsplit_once(':').map_or(alias, |(_, n)| n);
                     access = access.with("kms:RequestAlias", vec![name.to_owned()]);
                 }
-                access = with_member(access, "kms:EncryptionAlgorithm", &input, "EncryptionAlgorithm");
-                access = with_member(access, "kms:SigningAlgorithm", &input, "SigningAlgorithm");
-                access = with_member(access, "kms:MessageType", &input, "MessageType");
-                access = with_member(access, "kms:MacAlgorithm", &input, "MacAlgorithm");
-                access = with_member(access, "kms:DataKeyPairSpec", &input, "KeyPairSpec");
-                access = with_member(access, "kms:KeyAgreementAlgorithm", &input, "KeyAgreementAlgorithm");
-                access = with_member(access, "kms:WrappingAlgorithm", &input, "WrappingAlgorithm");
-                access = with_member(access, "kms:WrappingKeySpec", &input, "WrappingKeySpec");
-                access = with_member(access, "kms:ExpirationModel", &input, "ExpirationModel");
-                access = with_member(access, "kms:ReplicaRegion", &input, "ReplicaRegion");
+                access = access.with_some("kms:EncryptionAlgorithm", input.str("EncryptionAlgorithm"));
+                access = access.with_some("kms:SigningAlgorithm", input.str("SigningAlgorithm"));
+                access = access.with_some("kms:MessageType", input.str("MessageType"));
+                access = access.with_some("kms:MacAlgorithm", input.str("MacAlgorithm"));
+                access = access.with_some("kms:DataKeyPairSpec", input.str("KeyPairSpec"));
+                access = access.with_some("kms:KeyAgreementAlgorithm", input.str("KeyAgreementAlgorithm"));
+                access = access.with_some("kms:WrappingAlgorithm", input.str("WrappingAlgorithm"));
+                access = access.with_some("kms:WrappingKeySpec", input.str("WrappingKeySpec"));
+                access = access.with_some("kms:ExpirationModel", input.str("ExpirationModel"));
+                access = access.with_some("kms:ReplicaRegion", input.str("ReplicaRegion"));
                 if let Some(days) = input.int("RotationPeriodInDays") {
                     access = access.with("kms:RotationPeriodInDays", vec![days.to_string()]);
                 }
@@ -201,14 +174,14 @@ impl Inner {
                 }
                 if operation == "CreateGrant" {
                     access = access.with("kms:GrantOperations", input.strings("Operations"));
-                    access = with_member(access, "kms:GranteePrincipal", &input, "GranteePrincipal");
-                    access = with_member(access, "kms:RetiringPrincipal", &input, "RetiringPrincipal");
+                    access = access.with_some("kms:GranteePrincipal", input.str("GranteePrincipal"));
+                    access = access.with_some("kms:RetiringPrincipal", input.str("RetiringPrincipal"));
                     if let Some(constraints) = input.0.get("Constraints").and_then(Document::as_object) {
                         access = access.with("kms:GrantConstraintType", constraints.keys().cloned().collect());
                     }
                 }
                 if matches!(operation, "TagResource" | "CreateKey" | "ReplicateKey") {
-                    access = with_request_tags(access, &input);
+                    access = access.with_request_tags(tag_list(input.0, "Tags", "TagKey", "TagValue"));
                 }
                 if operation == "UntagResource" {
                     access = access.with("aws:TagKeys", input.strings("TagKeys"));

@@ -66,15 +66,15 @@ pub fn disabled(arn: &str) -> Fail {
 }
 
 pub fn pending_deletion(arn: &str) -> Fail {
-    Fail(ServiceError::new("KMSInvalidStateException", format!("{arn} is pending deletion.")))
+    invalid_state(format!("{arn} is pending deletion."))
 }
 
 pub fn not_pending_deletion(arn: &str) -> Fail {
-    Fail(ServiceError::new("KMSInvalidStateException", format!("{arn} is not pending deletion.")))
+    invalid_state(format!("{arn} is not pending deletion."))
 }
 
 pub fn pending_import(arn: &str) -> Fail {
-    Fail(ServiceError::new("KMSInvalidStateException", format!("{arn} is pending import.")))
+    invalid_state(format!("{arn} is pending import."))
 }
 
 pub fn invalid_state(message: impl Into<String>) -> Fail {

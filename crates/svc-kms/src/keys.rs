@@ -75,6 +75,24 @@ pub fn new_material_id() -> Res<String> {
     Ok(hex::encode(random_bytes(32)?))
 }
 
+/// The encryption, signing and key agreement algorithms of the key, as DescribeKey and
+/// GetPublicKey both list them: each list only when the key's spec and usage have some.
+pub(crate) fn algorithm_lists(mut out: Out, key: &KeyRecord) -> Out {
+    let encryption: Vec<&str> = key.spec.encryption_algorithms(key.usage).iter().map(|a| a.as_str()).collect();
+    let signing: Vec<&str> = key.spec.signing_algorithms(key.usage).iter().map(|a| a.as_str()).collect();
+    let agreement = key.spec.key_agreement_algorithms(key.usage);
+    if !encryption.is_empty() {
+        out = out.set("EncryptionAlgorithms", encryption);
+    }
+    if !signing.is_empty() {
+        out = out.set("SigningAlgorithms", signing);
+    }
+    if !agreement.is_empty() {
+        out = out.set("KeyAgreementAlgorithms", agreement.to_vec());
+    }
+    out
+}
+
 impl Inner {
     pub(crate) fn create_key(&self, ctx: &RequestContext, input: &Input) -> Res<Value> {
         let key_spec = input.enum_of("KeySpec", KeySpec::parse, KeySpec::ALL)?;
@@ -217,10 +235,7 @@ impl Inner {
     /// The `KeyMetadata` structure, with every member AWS returns for the key.
     pub(crate) fn key_metadata(&self, key: &KeyRecord) -> Res<Value> {
         let spec = key.spec;
-        let encryption: Vec<&str> = spec.encryption_algorithms(key.usage).iter().map(|a| a.as_str()).collect();
-        let signing: Vec<&str> = spec.signing_algorithms(key.usage).iter().map(|a| a.as_str()).collect();
         let macs: Vec<&str> = spec.mac_algorithms().iter().map(|a| a.as_str()).collect();
-        let agreement = spec.key_agreement_algorithms(key.usage);
         let mut out = Out::new()
             .set("AWSAccountId", key.account.clone())
             .set("KeyId", key.key_id.clone())
@@ -251,15 +266,7 @@ impl Inner {
             .set("KeyManager", if key.is_aws_managed() { "AWS" } else { "CUSTOMER" })
             .opt("CustomerMasterKeySpec", spec.customer_master_key_spec())
             .set("KeySpec", spec.as_str());
-        if !encryption.is_empty() {
-            out = out.set("EncryptionAlgorithms", encryption);
-        }
-        if !signing.is_empty() {
-            out = out.set("SigningAlgorithms", signing);
-        }
-        if !agreement.is_empty() {
-            out = out.set("KeyAgreementAlgorithms", agreement.to_vec());
-        }
+        out = algorithm_lists(out, key);
         if !macs.is_empty() {
             out = out.set("MacAlgorithms", macs);
         }
@@ -351,25 +358,21 @@ impl Inner {
     }
 
     pub(crate) fn enable_key(&self, ctx: &RequestContext, input: &Input) -> Res<Value> {
-        let key = self.customer_key(ctx, input, "EnableKey")?;
-        self.update_key(&key, |k| match k.state {
-            KeyState::PendingDeletion => Err(pending_deletion(&k.arn())),
-            KeyState::PendingImport => Err(pending_import(&k.arn())),
-            KeyState::Enabled | KeyState::Disabled => {
-                k.state = KeyState::Enabled;
-                Ok(())
-            }
-        })?;
-        Ok(json!({}))
+        self.switch_key(ctx, input, "EnableKey", KeyState::Enabled)
     }
 
     pub(crate) fn disable_key(&self, ctx: &RequestContext, input: &Input) -> Res<Value> {
-        let key = self.customer_key(ctx, input, "DisableKey")?;
+        self.switch_key(ctx, input, "DisableKey", KeyState::Disabled)
+    }
+
+    /// EnableKey and DisableKey: only an enabled or disabled key switches between the two.
+    fn switch_key(&self, ctx: &RequestContext, input: &Input, operation: &str, to: KeyState) -> Res<Value> {
+        let key = self.customer_key(ctx, input, operation)?;
         self.update_key(&key, |k| match k.state {
             KeyState::PendingDeletion => Err(pending_deletion(&k.arn())),
             KeyState::PendingImport => Err(pending_import(&k.arn())),
             KeyState::Enabled | KeyState::Disabled => {
-                k.state = KeyState::Disabled;
+                k.state = to;
                 Ok(())
             }
         })?;

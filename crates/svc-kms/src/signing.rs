@@ -6,6 +6,7 @@ use serde_json::Value;
 
 use crate::errors::{Res, dry_run, invalid_key_usage, invalid_mac, invalid_signature, unsupported, validation, wrong_usage};
 use crate::input::{Input, Out};
+use crate::keys::algorithm_lists;
 use crate::lookup::check_usable;
 use crate::records::KeyRecord;
 use crate::spec::{KeyUsage, MacAlgorithm, MessageType, SigningAlgorithm};
@@ -94,25 +95,13 @@ impl Inner {
             )));
         }
         let public = self.current_material(&key)?.public_key_der()?.unwrap_or_default();
-        let encryption: Vec<&str> = key.spec.encryption_algorithms(key.usage).iter().map(|a| a.as_str()).collect();
-        let signing: Vec<&str> = key.spec.signing_algorithms(key.usage).iter().map(|a| a.as_str()).collect();
-        let agreement = key.spec.key_agreement_algorithms(key.usage);
-        let mut out = Out::new()
+        let out = Out::new()
             .set("KeyId", key.arn())
             .blob("PublicKey", &public)
             .opt("CustomerMasterKeySpec", key.spec.customer_master_key_spec())
             .set("KeySpec", key.spec.as_str())
             .set("KeyUsage", key.usage.as_str());
-        if !encryption.is_empty() {
-            out = out.set("EncryptionAlgorithms", encryption);
-        }
-        if !signing.is_empty() {
-            out = out.set("SigningAlgorithms", signing);
-        }
-        if !agreement.is_empty() {
-            out = out.set("KeyAgreementAlgorithms", agreement.to_vec());
-        }
-        Ok(out.done())
+        Ok(algorithm_lists(out, &key).done())
     }
 
     fn mac_request(&self, ctx: &RequestContext, input: &Input, operation: &str) -> Res<(KeyRecord, MacAlgorithm, Vec<u8>)> {

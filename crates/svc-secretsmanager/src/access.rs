@@ -4,6 +4,7 @@
 //! Source: the Service Authorization Reference, "Actions, resources, and condition keys for AWS
 //! Secrets Manager" (resource type `Secret`: `arn:${Partition}:secretsmanager:${Region}:${Account}:secret:${SecretId}`).
 
+use nimbus_core::service::tag_list;
 use nimbus_core::{Access, Document, RequestContext, ResourcePolicy};
 
 use crate::SecretsManager;
@@ -17,45 +18,8 @@ fn string<'a>(input: &'a Document, name: &str) -> Option<&'a str> {
     input.get(name).and_then(Document::as_str)
 }
 
-/// A string member as a condition key, when the request has it.
-fn with_string(access: Access, key: &str, input: &Document, member: &str) -> Access {
-    match string(input, member) {
-        Some(value) => access.with(key, vec![value.to_owned()]),
-        None => access,
-    }
-}
 
-/// A boolean member as a condition key (`true`/`false`), when the request has it.
-fn with_bool(access: Access, key: &str, input: &Document, member: &str) -> Access {
-    match input.get(member).and_then(Document::as_bool) {
-        Some(value) => access.with(key, vec![value.to_string()]),
-        None => access,
-    }
-}
 
-/// `aws:RequestTag/<key>` for each tag of `Tags` (`[{Key, Value}]`) and `aws:TagKeys`.
-fn with_request_tags(mut access: Access, input: &Document) -> Access {
-    let tags: Vec<(String, String)> = input
-        .get("Tags")
-        .and_then(Document::as_array)
-        .map(|items| {
-            items
-                .iter()
-                .filter_map(|t| {
-                    let key = t.get("Key")?.as_str()?.to_owned();
-                    Some((key, t.get("Value").and_then(Document::as_str).unwrap_or_default().to_owned()))
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    for (k, v) in &tags {
-        access = access.with(format!("aws:RequestTag/{k}"), vec![v.clone()]);
-    }
-    if !tags.is_empty() {
-        access = access.with("aws:TagKeys", tags.into_iter().map(|(k, _)| k).collect());
-    }
-    access
-}
 
 /// `aws:TagKeys` from UntagResource's `TagKeys`.
 fn with_tag_keys(access: Access, input: &Document) -> Access {
@@ -164,15 +128,10 @@ impl SecretsManager {
                     _ => "*".to_owned(),
                 };
                 let mut access = Access::new("secretsmanager:CreateSecret", vec![resource]);
-                access = with_string(access, "secretsmanager:Name", input, "Name");
-                access = with_string(access, "secretsmanager:Description", input, "Description");
-                access = with_string(access, "secretsmanager:KmsKeyId", input, "KmsKeyId");
-                access = with_bool(
-                    access,
-                    "secretsmanager:ForceOverwriteReplicaSecret",
-                    input,
-                    "ForceOverwriteReplicaSecret",
-                );
+                access = access.with_some("secretsmanager:Name", string(input, "Name"));
+                access = access.with_some("secretsmanager:Description", string(input, "Description"));
+                access = access.with_some("secretsmanager:KmsKeyId", string(input, "KmsKeyId"));
+                access = access.with_some("secretsmanager:ForceOverwriteReplicaSecret", input.get("ForceOverwriteReplicaSecret").and_then(Document::as_bool));
                 let regions: Vec<String> = input
                     .get("AddReplicaRegions")
                     .and_then(Document::as_array)
@@ -181,7 +140,7 @@ impl SecretsManager {
                 if !regions.is_empty() {
                     access = access.with("secretsmanager:AddReplicaRegions", regions);
                 }
-                vec![with_request_tags(access, input)]
+                vec![access.with_request_tags(tag_list(input, "Tags", "Key", "Value"))]
             }
             // Without a SecretId the policy is checked on its own: no resource.
             "ValidateResourcePolicy" if string(input, "SecretId").is_none() => {
@@ -191,38 +150,33 @@ impl SecretsManager {
                 let mut access = self.on_secret(ctx, operation, string(input, "SecretId"));
                 match operation {
                     "GetSecretValue" => {
-                        access = with_string(access, "secretsmanager:VersionId", input, "VersionId");
-                        access = with_string(access, "secretsmanager:VersionStage", input, "VersionStage");
+                        access = access.with_some("secretsmanager:VersionId", string(input, "VersionId"));
+                        access = access.with_some("secretsmanager:VersionStage", string(input, "VersionStage"));
                     }
                     "UpdateSecretVersionStage" => {
-                        access = with_string(access, "secretsmanager:VersionStage", input, "VersionStage");
+                        access = access.with_some("secretsmanager:VersionStage", string(input, "VersionStage"));
                     }
                     "UpdateSecret" => {
-                        access = with_string(access, "secretsmanager:Description", input, "Description");
-                        access = with_string(access, "secretsmanager:KmsKeyId", input, "KmsKeyId");
+                        access = access.with_some("secretsmanager:Description", string(input, "Description"));
+                        access = access.with_some("secretsmanager:KmsKeyId", string(input, "KmsKeyId"));
                     }
                     "DeleteSecret" => {
                         if let Some(days) = input.get("RecoveryWindowInDays").and_then(Document::as_i64) {
                             access = access.with("secretsmanager:RecoveryWindowInDays", vec![days.to_string()]);
                         }
-                        access = with_bool(
-                            access,
-                            "secretsmanager:ForceDeleteWithoutRecovery",
-                            input,
-                            "ForceDeleteWithoutRecovery",
-                        );
+                        access = access.with_some("secretsmanager:ForceDeleteWithoutRecovery", input.get("ForceDeleteWithoutRecovery").and_then(Document::as_bool));
                     }
                     "PutResourcePolicy" => {
-                        access = with_bool(access, "secretsmanager:BlockPublicPolicy", input, "BlockPublicPolicy");
+                        access = access.with_some("secretsmanager:BlockPublicPolicy", input.get("BlockPublicPolicy").and_then(Document::as_bool));
                     }
                     "RotateSecret" => {
-                        access = with_string(access, "secretsmanager:RotationLambdaARN", input, "RotationLambdaARN");
-                        access = with_bool(access, "secretsmanager:RotateImmediately", input, "RotateImmediately");
+                        access = access.with_some("secretsmanager:RotationLambdaARN", string(input, "RotationLambdaARN"));
+                        access = access.with_some("secretsmanager:RotateImmediately", input.get("RotateImmediately").and_then(Document::as_bool));
                         if input.get("RotationRules").is_some() {
                             access = access.with("secretsmanager:ModifyRotationRules", vec!["true".to_owned()]);
                         }
                     }
-                    "TagResource" => access = with_request_tags(access, input),
+                    "TagResource" => access = access.with_request_tags(tag_list(input, "Tags", "Key", "Value")),
                     "UntagResource" => access = with_tag_keys(access, input),
                     _ => {}
                 }

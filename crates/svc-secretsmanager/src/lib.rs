@@ -136,11 +136,34 @@ impl SecretsManager {
         self.clock.now_millis()
     }
 
+    /// Whether the secret the input's `SecretId` ARN names has a resource policy.
+    fn shared_by_policy(&self, input: &Document) -> bool {
+        input.get("SecretId").and_then(Document::as_str).is_some_and(|arn| self.secret_policy(arn).is_some())
+    }
+
     /// Runs `f` in one store transaction, with the request's scope.
     fn tx<T>(&self, ctx: &RequestContext, f: impl FnOnce(&Txn, &str) -> Res<T>) -> Res<T> {
         let scope = state::scope_of(ctx);
         self.store.transaction(|txn| f(txn, &scope))
     }
+}
+
+/// A request naming another account's secret by ARN is served from that account, where the
+/// secret lives (and its KMS key), when the secret has a resource policy: AWS's cross-account
+/// access, which strict mode has already authorized against the caller's identity policies and
+/// that policy. A secret without one stays invisible to other accounts, as without a policy
+/// AWS lets no other account in.
+fn owner_context(ctx: &RequestContext, input: &Document) -> Option<RequestContext> {
+    let arn = input.get("SecretId").and_then(Document::as_str)?;
+    // arn:<partition>:secretsmanager:<region>:<account>:secret:<name>
+    let mut parts = arn.splitn(7, ':');
+    let (Some("arn"), Some(_), Some("secretsmanager"), Some(region), Some(account)) =
+        (parts.next(), parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return None;
+    };
+    let other_account = account != ctx.account_id && account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit());
+    (other_account && region == ctx.region).then(|| RequestContext { account_id: account.to_owned(), ..ctx.clone() })
 }
 
 fn parse<T: DeserializeOwned>(input: Document) -> Res<T> {
@@ -166,6 +189,8 @@ impl Service for SecretsManager {
     }
 
     async fn call(&self, ctx: &RequestContext, operation: &str, input: Document) -> Result<Document, ServiceError> {
+        let owner = owner_context(ctx, &input).filter(|_| self.shared_by_policy(&input));
+        let ctx = owner.as_ref().unwrap_or(ctx);
         let result = match operation {
             "CreateSecret" => self.create_secret(ctx, input),
             "DescribeSecret" => self.describe_secret(ctx, input),

@@ -7,6 +7,7 @@
 //! ListSubscriptions no resource type, so they are authorized on `*`.
 
 use nimbus_core::document::string_list_member;
+use nimbus_core::service::tag_list;
 use nimbus_core::{Access, Document, RequestContext, ResourcePolicy};
 
 use crate::records::TopicRecord;
@@ -45,18 +46,6 @@ fn topic(ctx: &RequestContext, operation: &str, input: &Document) -> Option<Stri
     }
 }
 
-/// `aws:RequestTag/<key>` and `aws:TagKeys` for the request's `Tags`.
-fn with_request_tags(mut access: Access, input: &Document) -> Access {
-    let tags = tags_from(input);
-    if tags.is_empty() {
-        return access;
-    }
-    let keys = tags.keys().cloned().collect();
-    for (k, v) in tags {
-        access = access.with(format!("aws:RequestTag/{k}"), vec![v]);
-    }
-    access.with("aws:TagKeys", keys)
-}
 
 impl Inner {
     /// The stored topic an ARN names (a subscription ARN names its topic).
@@ -87,10 +76,10 @@ impl Inner {
                     }
                 }
             }
-            "TagResource" => access = with_request_tags(access, input),
+            "TagResource" => access = access.with_request_tags(tag_list(input, "Tags", "Key", "Value")),
             "UntagResource" => access = access.with("aws:TagKeys", string_list_member(input, "TagKeys")),
             "CreateTopic" => {
-                access = with_request_tags(access, input);
+                access = access.with_request_tags(tag_list(input, "Tags", "Key", "Value"));
                 // Tagging a topic on creation also takes sns:TagResource.
                 if !tags_from(input).is_empty() {
                     let tagging = Access { action: "sns:TagResource".to_owned(), ..access.clone() };
@@ -229,7 +218,7 @@ mod tests {
         for a in &accesses {
             assert_eq!(a.resources, [TOPIC]);
             assert_eq!(key(a, "aws:RequestTag/team"), Some(&vec!["red".to_owned()]));
-            assert_eq!(key(a, "aws:TagKeys"), Some(&vec!["env".to_owned(), "team".to_owned()]));
+            assert_eq!(key(a, "aws:TagKeys"), Some(&vec!["team".to_owned(), "env".to_owned()]));
         }
         sns.call(&ctx("CreateTopic"), "CreateTopic", create).await.unwrap();
 

@@ -10,6 +10,7 @@
 //! `kms:Decrypt` on the parameter's key on AWS; KMS enforces that when SSM calls it, not this
 //! hook, so it is not listed here.
 
+use nimbus_core::service::tag_list;
 use nimbus_core::{Access, Document, RequestContext};
 
 use crate::Ssm;
@@ -28,37 +29,7 @@ fn strings(input: &Document, name: &str) -> Vec<String> {
         .unwrap_or_default()
 }
 
-/// `aws:RequestTag/<key>` for each tag of `Tags` (`[{Key, Value}]`) and `aws:TagKeys`.
-fn with_request_tags(mut access: Access, input: &Document) -> Access {
-    let tags: Vec<(String, String)> = input
-        .get("Tags")
-        .and_then(Document::as_array)
-        .map(|items| {
-            items
-                .iter()
-                .filter_map(|t| {
-                    let key = t.get("Key")?.as_str()?.to_owned();
-                    Some((key, t.get("Value").and_then(Document::as_str).unwrap_or_default().to_owned()))
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    for (k, v) in &tags {
-        access = access.with(format!("aws:RequestTag/{k}"), vec![v.clone()]);
-    }
-    if !tags.is_empty() {
-        access = access.with("aws:TagKeys", tags.into_iter().map(|(k, _)| k).collect());
-    }
-    access
-}
 
-/// A boolean member as a condition key (`true`/`false`), when the request has it.
-fn with_bool(access: Access, key: &str, input: &Document, member: &str) -> Access {
-    match input.get(member).and_then(Document::as_bool) {
-        Some(value) => access.with(key, vec![value.to_string()]),
-        None => access,
-    }
-}
 
 /// An ARN of another account or region, without a `:selector`.
 fn foreign_arn(arn: &str) -> String {
@@ -116,15 +87,15 @@ impl Ssm {
                     _ => "*".to_owned(),
                 };
                 let access = Access::new("ssm:GetParametersByPath", vec![resource]);
-                vec![with_bool(access, "ssm:Recursive", input, "Recursive")]
+                vec![access.with_some("ssm:Recursive", input.get("Recursive").and_then(Document::as_bool))]
             }
             "PutParameter" => {
                 let mut access = self.on_parameter(ctx, operation, string(input, "Name"));
-                access = with_bool(access, "ssm:Overwrite", input, "Overwrite");
+                access = access.with_some("ssm:Overwrite", input.get("Overwrite").and_then(Document::as_bool));
                 if let Some(policies) = string(input, "Policies") {
                     access = access.with("ssm:Policies", vec![policies.to_owned()]);
                 }
-                vec![with_request_tags(access, input)]
+                vec![access.with_request_tags(tag_list(input, "Tags", "Key", "Value"))]
             }
             "AddTagsToResource" | "RemoveTagsFromResource" | "ListTagsForResource" => {
                 let mut access = match string(input, "ResourceType") {
@@ -132,7 +103,7 @@ impl Ssm {
                     _ => Access::new(format!("ssm:{operation}"), vec!["*".to_owned()]),
                 };
                 if operation == "AddTagsToResource" {
-                    access = with_request_tags(access, input);
+                    access = access.with_request_tags(tag_list(input, "Tags", "Key", "Value"));
                 } else if operation == "RemoveTagsFromResource" {
                     let keys = strings(input, "TagKeys");
                     if !keys.is_empty() {

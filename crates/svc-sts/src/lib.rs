@@ -199,6 +199,19 @@ impl Sts {
         self
     }
 
+    /// The role a new session assumes, as IAM knows it: (its ARN with the path, its id, its
+    /// trust), refusing a duration over the role's limit. A role IAM does not know has the ARN
+    /// as given and a stable made-up id (the default mode, where nothing is enforced).
+    fn session_role(&self, role_arn: &str, duration: i64) -> Result<(String, String, Option<nimbus_policy::RoleTrust>), ServiceError> {
+        let Some(role) = self.directory.as_ref().and_then(|d| d.role(role_arn)) else {
+            return Ok((role_arn.to_owned(), ids::stable_id("AROA", role_arn), None));
+        };
+        if duration > role.max_session_duration {
+            return Err(validation("The requested DurationSeconds exceeds the MaxSessionDuration set for this role."));
+        }
+        Ok((role.arn.clone(), role.role_id.clone(), Some(role)))
+    }
+
     /// The session of the credentials that signed this request (role chaining).
     fn caller_session(&self, ctx: &RequestContext) -> Option<Session> {
         session::caller_session(ctx.principal.access_key_id.as_deref().and_then(|k| self.credentials.lookup(k)))
@@ -239,12 +252,7 @@ impl Sts {
     fn assume_role(&self, ctx: &RequestContext, input: AssumeRoleInput) -> Result<Document, ServiceError> {
         let (role_account, role_name) = parse_role_arn(&input.role_arn)?;
         check_session_name(&input.role_session_name, "roleSessionName")?;
-        let duration = input.duration_seconds.unwrap_or(3600);
-        if !(900..=43200).contains(&duration) {
-            return Err(validation(format!(
-                "1 validation error detected: Value '{duration}' at 'durationSeconds' failed to satisfy constraint: Member must have value less than or equal to 43200"
-            )));
-        }
+        let duration = check_duration(input.duration_seconds.unwrap_or(3600), 43200)?;
         // Role chaining: AWS caps a session assumed with role credentials at one hour.
         if duration > 3600 && ctx.principal.arn.contains(":assumed-role/") {
             return Err(validation(
@@ -254,16 +262,7 @@ impl Sts {
         // The role as IAM knows it (its path, id, session limit); strict mode has already checked
         // its trust policy. A role IAM does not know is assumable only in the default mode,
         // where nothing is enforced.
-        let role = self.directory.as_ref().and_then(|d| d.role(&input.role_arn));
-        let (role_arn, role_id) = match &role {
-            Some(role) => {
-                if duration > role.max_session_duration {
-                    return Err(validation("The requested DurationSeconds exceeds the MaxSessionDuration set for this role."));
-                }
-                (role.arn.clone(), role.role_id.clone())
-            }
-            None => (input.role_arn.clone(), ids::stable_id("AROA", &input.role_arn)),
-        };
+        let (role_arn, role_id, _) = self.session_role(&input.role_arn, duration)?;
         let caller = self.caller_session(ctx);
         let policies = session::session_policies(input.policy.as_deref(), &input.policy_arns, self.directory.as_deref(), false)?;
         let (tags, transitive_tag_keys) = session::session_tags(&input.tags, &input.transitive_tag_keys, caller.as_ref())?;
@@ -293,14 +292,7 @@ impl Sts {
         // Root sessions last at most an hour; IAM users' up to 36 hours (AWS's documented limits).
         let root = ctx.principal.arn.ends_with(":root");
         let max = if root { 3600 } else { 129_600 };
-        let duration = input.duration_seconds.unwrap_or(if root { 3600 } else { 43200 });
-        if !(900..=max).contains(&duration) {
-            return Err(validation(format!(
-                "1 validation error detected: Value '{duration}' at 'durationSeconds' failed to satisfy constraint: Member must have value {} {}",
-                if duration < 900 { "greater than or equal to" } else { "less than or equal to" },
-                if duration < 900 { 900 } else { max }
-            )));
-        }
+        let duration = check_duration(input.duration_seconds.unwrap_or(if root { 3600 } else { 43200 }), max)?;
         // The session has exactly the user's permissions.
         let session = Session { identity_arn: Some(ctx.principal.arn.clone()), ..Session::default() };
         let credentials =
@@ -315,12 +307,8 @@ impl Sts {
         check_session_name(&input.name, "name")?;
         let root = ctx.principal.arn.ends_with(":root");
         let max = if root { 3600 } else { 129_600 };
-        let duration = input.duration_seconds.unwrap_or(43200).min(max);
-        if duration < 900 {
-            return Err(validation(format!(
-                "1 validation error detected: Value '{duration}' at 'durationSeconds' failed to satisfy constraint: Member must have value greater than or equal to 900"
-            )));
-        }
+        // Longer requests are cut to the caller's limit, not refused (AWS's documented behaviour).
+        let duration = check_duration(input.duration_seconds.unwrap_or(43200).min(max), max)?;
         // A federated user has the intersection of the calling user's policies and the session
         // policies, and nothing without a session policy.
         let policies = session::session_policies(input.policy.as_deref(), &input.policy_arns, self.directory.as_deref(), true)?;
@@ -388,6 +376,17 @@ fn parse_role_arn(arn: &str) -> Result<(String, String), ServiceError> {
     }
     let name = resource.strip_prefix("role/").and_then(|p| p.rsplit('/').next()).filter(|n| !n.is_empty()).ok_or_else(invalid)?;
     Ok(((*account).to_owned(), name.to_owned()))
+}
+
+/// A session's `DurationSeconds`: 900 up to `max`, in AWS's validation message.
+fn check_duration(duration: i64, max: i64) -> Result<i64, ServiceError> {
+    if (900..=max).contains(&duration) {
+        return Ok(duration);
+    }
+    let (relation, bound) = if duration < 900 { ("greater than or equal to", 900) } else { ("less than or equal to", max) };
+    Err(validation(format!(
+        "1 validation error detected: Value '{duration}' at 'durationSeconds' failed to satisfy constraint: Member must have value {relation} {bound}"
+    )))
 }
 
 /// Session and federated-user names: `[\w+=,.@-]*`, 2–64 characters (32 for `name`).

@@ -11,13 +11,13 @@
 
 use aws_lc_rs::signature::{self, RsaPublicKeyComponents, UnparsedPublicKey, VerificationAlgorithm};
 use base64::Engine;
-use nimbus_core::{Document, ServiceError, Session, ids};
+use nimbus_core::{Document, ServiceError, Session};
 use nimbus_policy::{Context, Decision, OidcProvider, PolicySet, Principal, PrincipalKind, Request};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::session::{self, PolicyArnInput};
-use crate::{Sts, check_session_name, parse_role_arn, validation};
+use crate::{Sts, check_duration, check_session_name, parse_role_arn};
 
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
@@ -125,14 +125,7 @@ impl Sts {
     pub(crate) async fn assume_role_with_web_identity(&self, input: AssumeRoleWithWebIdentityInput) -> Result<Document, ServiceError> {
         let (role_account, role_name) = parse_role_arn(&input.role_arn)?;
         check_session_name(&input.role_session_name, "roleSessionName")?;
-        let duration = input.duration_seconds.unwrap_or(3600);
-        if !(900..=43200).contains(&duration) {
-            return Err(validation(format!(
-                "1 validation error detected: Value '{duration}' at 'durationSeconds' failed to satisfy constraint: Member must have value {} {}",
-                if duration < 900 { "greater than or equal to" } else { "less than or equal to" },
-                if duration < 900 { 900 } else { 43200 }
-            )));
-        }
+        let duration = check_duration(input.duration_seconds.unwrap_or(3600), 43200)?;
         let token = Jwt::parse(&input.web_identity_token)?;
         let issuer = token.claim("iss").ok_or_else(|| invalid_token(NOT_VALIDATED))?.to_owned();
         let provider = self
@@ -171,16 +164,7 @@ impl Sts {
         }
         let subject = token.claim("sub").unwrap_or_default().to_owned();
 
-        let role = self.directory.as_ref().and_then(|d| d.role(&input.role_arn));
-        let (role_arn, role_id) = match &role {
-            Some(role) => {
-                if duration > role.max_session_duration {
-                    return Err(validation("The requested DurationSeconds exceeds the MaxSessionDuration set for this role."));
-                }
-                (role.arn.clone(), role.role_id.clone())
-            }
-            None => (input.role_arn.clone(), ids::stable_id("AROA", &input.role_arn)),
-        };
+        let (role_arn, role_id, role) = self.session_role(&input.role_arn, duration)?;
         if self.enforce_trust {
             let trusted = role.as_ref().is_some_and(|r| self.trusts(&r.trust_policy, &provider, &token, &input.role_arn));
             if !trusted {
