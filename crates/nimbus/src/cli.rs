@@ -54,8 +54,10 @@ pub struct ServeArgs {
     /// unknown keys are accepted unverified; IAM policies are stored, not enforced. `strict`: unknown
     /// keys and unsigned requests are refused (S3 keeps anonymous access that a bucket policy or ACL
     /// grants everyone, as on AWS) and every request is authorized against the caller's IAM policies,
-    /// its session's and the resource's policy; root credentials (test/test) may do everything.
-    /// `NIMBUS_ENFORCE_IAM=1` also selects strict.
+    /// its session's and the resource's policy (role trust policies for AssumeRole and
+    /// AssumeRoleWithWebIdentity, key policies for KMS); root credentials (test/test) may do
+    /// everything. `--log nimbus::authz=info` explains each denial. `NIMBUS_ENFORCE_IAM=1` also
+    /// selects strict.
     #[arg(long, env = "NIMBUS_AUTH", value_enum, default_value_t = AuthArg::Default)]
     pub auth: AuthArg,
 
