@@ -72,6 +72,13 @@ impl Context {
         self.values.get(key).map(Vec::as_slice)
     }
 
+    /// Sets the request's time keys from Nimbus's clock: `aws:CurrentTime` (ISO 8601) and
+    /// `aws:EpochTime` (seconds).
+    pub fn set_request_time(&mut self, epoch_millis: i64) {
+        self.set_one("aws:CurrentTime", crate::values::iso8601_millis(epoch_millis));
+        self.set_one("aws:EpochTime", epoch_millis.div_euclid(1000).to_string());
+    }
+
     /// Adds the keys that follow from the principal: `aws:PrincipalArn`, `aws:PrincipalAccount`,
     /// `aws:PrincipalType`, `aws:userid`, `aws:username`, `aws:PrincipalTag/<key>`,
     /// `aws:PrincipalIsAWSService`, `aws:PrincipalServiceName`.

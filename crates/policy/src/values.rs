@@ -162,6 +162,29 @@ fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
     era * 146_097 + doe - 719_468
 }
 
+/// The proleptic Gregorian date of a day count since 1970-01-01 (the inverse of
+/// [`days_from_civil`]).
+fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    (year, month, day)
+}
+
+/// `aws:CurrentTime`'s form: ISO 8601 UTC with milliseconds (`2026-12-05T09:16:43.123Z`).
+pub(crate) fn iso8601_millis(epoch_millis: i64) -> String {
+    let (days, ms) = (epoch_millis.div_euclid(86_400_000), epoch_millis.rem_euclid(86_400_000));
+    let (year, month, day) = civil_from_days(days);
+    let (h, m, s, milli) = (ms / 3_600_000, ms / 60_000 % 60, ms / 1000 % 60, ms % 1000);
+    format!("{year:04}-{month:02}-{day:02}T{h:02}:{m:02}:{s:02}.{milli:03}Z")
+}
+
 /// An IP range: `203.0.113.0/24`, `2001:DB8::/64`, or one address (`/32`, `/128`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Cidr {
@@ -253,6 +276,16 @@ mod tests {
     use super::*;
 
     const SECOND: i128 = 1_000_000_000;
+
+    #[test]
+    fn current_time_round_trips_through_date_parsing() {
+        for ms in [0, 951_782_400_000, 1_767_225_600_123, 4_107_542_399_999] {
+            assert_eq!(date(&iso8601_millis(ms)), Some(i128::from(ms) * 1_000_000), "{ms}");
+        }
+        assert_eq!(iso8601_millis(951_782_400_000), "2000-02-29T00:00:00.000Z");
+        assert_eq!(iso8601_millis(1_767_225_600_123), "2026-01-01T00:00:00.123Z");
+        assert_eq!(iso8601_millis(4_107_542_399_999), "2100-02-28T23:59:59.999Z");
+    }
 
     #[test]
     fn dates() {

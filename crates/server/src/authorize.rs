@@ -75,7 +75,7 @@ impl PolicyAuthorizer {
             let key = ctx.principal.access_key_id.as_deref().filter(|k| k.starts_with(TEMPORARY_KEY_PREFIX))?;
             self.credentials.lookup(key).and_then(|c| c.session).map(Arc::new)
         });
-        let session: Session = session.map(Arc::unwrap_or_clone).unwrap_or_default();
+        let session: Arc<Session> = session.unwrap_or_default();
         let kind = principal_kind(&arn, &ctx.account_id, session.identity_arn.as_deref());
         let username = (kind == PrincipalKind::User).then(|| arn.rsplit('/').next().unwrap_or_default().to_owned());
         let mut caller = Caller {
@@ -108,9 +108,9 @@ impl PolicyAuthorizer {
             caller.principal.tags = attached.tags;
         }
         // Session tags override the identity's tags with the same key.
-        for (key, value) in session.tags {
-            caller.principal.tags.retain(|(k, _)| !k.eq_ignore_ascii_case(&key));
-            caller.principal.tags.push((key, value));
+        for (key, value) in &session.tags {
+            caller.principal.tags.retain(|(k, _)| !k.eq_ignore_ascii_case(key));
+            caller.principal.tags.push((key.clone(), value.clone()));
         }
         caller
     }
@@ -118,9 +118,7 @@ impl PolicyAuthorizer {
     /// The condition keys every request has.
     fn base_context(&self, ctx: &RequestContext, caller: &Caller) -> Context {
         let mut context = Context::new();
-        let now = self.clock.now();
-        context.set_one("aws:CurrentTime", nimbus_core::document::iso8601_millis(self.clock.now_millis()));
-        context.set_one("aws:EpochTime", now.unix_timestamp().to_string());
+        context.set_request_time(self.clock.now_millis());
         // Nimbus serves plain HTTP only.
         context.set_one("aws:SecureTransport", "false");
         context.set_one("aws:RequestedRegion", ctx.region.clone());

@@ -87,12 +87,7 @@ struct Simulation {
 impl Iam {
     fn base_context(&self, sim: &Simulation, input: &Document) -> Context {
         let mut context = Context::new();
-        let clock = &self.inner.clock;
-        context.set_one(
-            "aws:CurrentTime",
-            nimbus_core::document::iso8601_millis(clock.now_millis()),
-        );
-        context.set_one("aws:EpochTime", clock.now().unix_timestamp().to_string());
+        context.set_request_time(self.inner.clock.now_millis());
         context.set_one("aws:SecureTransport", "false");
         if sim.add_principal_keys {
             context.add_principal_keys(&sim.principal);

@@ -10,8 +10,8 @@ use std::sync::Arc;
 
 use base64::Engine;
 use nimbus_core::document::timestamp;
-use nimbus_core::service::{parse_input, to_output};
-use nimbus_core::{Clock, Credential, CredentialRegistry, Document, IdentityKeys, RequestContext, Service, ServiceError, Session, ids};
+use nimbus_core::service::{parse_input, tag_list, to_output};
+use nimbus_core::{Access, Clock, Credential, CredentialRegistry, Document, IdentityKeys, RequestContext, Service, ServiceError, Session, ids};
 use nimbus_policy::Directory;
 use session::{PolicyArnInput, TagInput};
 use nimbus_store::Store;
@@ -55,7 +55,7 @@ impl Service for Sts {
     /// when it sets a source identity, each on the role too; the request's `sts:ExternalId`,
     /// `sts:RoleSessionName`, `sts:SourceIdentity`, `sts:TransitiveTagKeys`, `aws:RequestTag/*`
     /// and `aws:TagKeys` as condition keys.
-    fn access(&self, ctx: &RequestContext, operation: &str, input: &Document) -> Vec<nimbus_core::Access> {
+    fn access(&self, ctx: &RequestContext, operation: &str, input: &Document) -> Vec<Access> {
         let member = |name: &str| input.get(name).and_then(Document::as_str);
         let resource = match operation {
             "AssumeRole" => member("RoleArn").map(str::to_owned),
@@ -63,36 +63,29 @@ impl Service for Sts {
             _ => None,
         };
         let resource = resource.unwrap_or_else(|| "*".to_owned());
-        let tags: Vec<(String, String)> = input
-            .get("Tags")
-            .and_then(Document::as_array)
-            .into_iter()
-            .flatten()
-            .filter_map(|t| Some((t.get("Key")?.as_str()?.to_owned(), t.get("Value")?.as_str()?.to_owned())))
-            .collect();
-        let mut context: Vec<(String, Vec<String>)> = Vec::new();
-        for (key, name) in [("sts:RoleSessionName", "RoleSessionName"), ("sts:ExternalId", "ExternalId"), ("sts:SourceIdentity", "SourceIdentity")] {
-            if let Some(value) = member(name) {
-                context.push((key.to_owned(), vec![value.to_owned()]));
+        let tags = tag_list(input, "Tags", "Key", "Value");
+        let transitive = input.get("TransitiveTagKeys").and_then(Document::as_array).map(|keys| {
+            keys.iter().filter_map(Document::as_str).map(str::to_owned).collect::<Vec<_>>()
+        });
+        // Every access of the call carries the request's condition keys.
+        let access = |action: &str| {
+            let mut access = Access::new(action, vec![resource.clone()])
+                .with_some("sts:RoleSessionName", member("RoleSessionName"))
+                .with_some("sts:ExternalId", member("ExternalId"))
+                .with_some("sts:SourceIdentity", member("SourceIdentity"))
+                .with_request_tags(tags.iter().copied());
+            if let Some(keys) = &transitive {
+                access = access.with("sts:TransitiveTagKeys", keys.clone());
             }
-        }
-        if !tags.is_empty() {
-            context.push(("aws:TagKeys".to_owned(), tags.iter().map(|(k, _)| k.clone()).collect()));
-            context.extend(tags.iter().map(|(k, v)| (format!("aws:RequestTag/{k}"), vec![v.clone()])));
-        }
-        if let Some(keys) = input.get("TransitiveTagKeys").and_then(Document::as_array) {
-            context.push(("sts:TransitiveTagKeys".to_owned(), keys.iter().filter_map(Document::as_str).map(str::to_owned).collect()));
-        }
-        let with_context = |action: &str| {
-            context.iter().fold(nimbus_core::Access::new(action, vec![resource.clone()]), |a, (k, v)| a.with(k.clone(), v.clone()))
+            access
         };
-        let mut accesses = vec![with_context(&format!("sts:{operation}"))];
+        let mut accesses = vec![access(&format!("sts:{operation}"))];
         if operation == "AssumeRole" || operation == "GetFederationToken" {
             if !tags.is_empty() {
-                accesses.push(with_context("sts:TagSession"));
+                accesses.push(access("sts:TagSession"));
             }
             if operation == "AssumeRole" && member("SourceIdentity").is_some() {
-                accesses.push(with_context("sts:SetSourceIdentity"));
+                accesses.push(access("sts:SetSourceIdentity"));
             }
         }
         accesses

@@ -202,11 +202,7 @@ impl Sts {
             tags: Vec::new(),
         };
         let mut context = Context::new();
-        let now = self.clock.now();
-        if let Ok(current) = now.format(&time::format_description::well_known::Rfc3339) {
-            context.set_one("aws:CurrentTime", current);
-        }
-        context.set_one("aws:EpochTime", now.unix_timestamp().to_string());
+        context.set_request_time(self.clock.now_millis());
         context.set_one("aws:FederatedProvider", provider.arn.clone());
         context.set(&format!("{}:aud", provider.url), token.audiences());
         for claim in ["sub", "amr", "azp", "email"] {
