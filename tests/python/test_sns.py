@@ -1,7 +1,8 @@
 """SNS end to end: boto3 (awsQuery) and the AWS CLI against one Nimbus. Topics, attributes, tags and
 data protection policies; subscriptions and their attributes; fan-out to SQS queues (the JSON
 envelope and its signature, raw delivery, per-protocol messages, filter policies on attributes and
-on the body); HTTP endpoints (the confirmation handshake, notifications, retries); email to the
+on the body); HTTP and HTTPS endpoints (the confirmation handshake, notifications, retries, TLS
+certificate verification); email to the
 local mailbox; FIFO topics; PublishBatch; and durability of accepted publishes across `kill -9`.
 
 The expected behaviour is AWS's, from the SNS API reference and developer guide ("Parsing message
@@ -146,7 +147,7 @@ class Endpoint:
     """A tiny HTTP server on 127.0.0.1 that records SNS's POSTs; `statuses` are the answers to give
     to notifications, in order (then 200)."""
 
-    def __init__(self, statuses=()):
+    def __init__(self, statuses=(), tls=None):
         self.requests = queue_mod.Queue()
         self.statuses = list(statuses)
         outer = self
@@ -167,7 +168,11 @@ class Endpoint:
                 pass
 
         self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/hook"
+        scheme = "http"
+        if tls is not None:  # an ssl.SSLContext: serve HTTPS on the same port
+            self.httpd.socket = tls.wrap_socket(self.httpd.socket, server_side=True)
+            scheme = "https"
+        self.url = f"{scheme}://127.0.0.1:{self.httpd.server_address[1]}/hook"
         threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
 
     def next(self, timeout=10.0):
@@ -191,8 +196,8 @@ class Endpoint:
 def endpoint():
     made = []
 
-    def make(statuses=()):
-        made.append(Endpoint(statuses))
+    def make(statuses=(), tls=None):
+        made.append(Endpoint(statuses, tls))
         return made[-1]
 
     yield make
@@ -695,6 +700,70 @@ def test_http_unsubscribe_sends_unsubscribe_confirmation(sns, topic, endpoint):
     assert headers["x-amz-sns-message-type"] == doc["Type"] == "UnsubscribeConfirmation"
     assert doc["TopicArn"] == topic and doc["Token"] and doc["SubscribeURL"]
     verify_signature(doc)
+
+
+def tls_endpoint_files(directory):
+    """A CA and a certificate it signed for 127.0.0.1 (PEM files in `directory`): what a
+    development HTTPS endpoint with its own CA looks like. Returns (ca file, ssl server context)."""
+    import ssl
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    import ipaddress
+
+    now = datetime.datetime.now(datetime.timezone.utc)
+
+    def certificate(subject, issuer, public_key, signing_key, ca, san=None):
+        builder = (x509.CertificateBuilder().subject_name(subject).issuer_name(issuer).public_key(public_key)
+                   .serial_number(x509.random_serial_number())
+                   .not_valid_before(now - datetime.timedelta(minutes=5))
+                   .not_valid_after(now + datetime.timedelta(days=1))
+                   .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True))
+        if san:
+            builder = builder.add_extension(x509.SubjectAlternativeName(san), critical=False)
+        return builder.sign(signing_key, hashes.SHA256())
+
+    name = lambda cn: x509.Name([x509.NameAttribute(x509.NameOID.COMMON_NAME, cn)])  # noqa: E731
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca = certificate(name("Nimbus test CA"), name("Nimbus test CA"), ca_key.public_key(), ca_key, True)
+    leaf_key = ec.generate_private_key(ec.SECP256R1())
+    leaf = certificate(name("127.0.0.1"), ca.subject, leaf_key.public_key(), ca_key, False,
+                       [x509.IPAddress(ipaddress.ip_address("127.0.0.1")), x509.DNSName("localhost")])
+    ca_file, cert_file, key_file = directory / "ca.pem", directory / "leaf.pem", directory / "leaf.key"
+    ca_file.write_bytes(ca.public_bytes(serialization.Encoding.PEM))
+    cert_file.write_bytes(leaf.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(leaf_key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                                serialization.NoEncryption()))
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert_file, key_file)
+    return ca_file, context
+
+
+def test_https_endpoint_gets_confirmation_and_notification_over_tls(start_nimbus, endpoint, tmp_path, unique):
+    # An https:// subscription is delivered over TLS, and the endpoint's certificate is verified
+    # against the trusted CAs (here the endpoint's own CA, trusted through SSL_CERT_FILE).
+    ca_file, context = tls_endpoint_files(tmp_path)
+    trusting = start_nimbus(env={"SSL_CERT_FILE": str(ca_file)})
+    sns = trusting.client("sns")
+    topic = sns.create_topic(Name=f"tls-{unique}")["TopicArn"]
+    hook = endpoint(tls=context)
+    assert hook.url.startswith("https://")
+    assert sns.subscribe(TopicArn=topic, Protocol="https", Endpoint=hook.url)["SubscriptionArn"] == "pending confirmation"
+    _, headers, confirmation, _ = hook.next()
+    assert headers["x-amz-sns-message-type"] == confirmation["Type"] == "SubscriptionConfirmation"
+    arn = sns.confirm_subscription(TopicArn=topic, Token=confirmation["Token"])["SubscriptionArn"]
+    assert sns.get_subscription_attributes(SubscriptionArn=arn)["Attributes"]["Protocol"] == "https"
+    out = sns.publish(TopicArn=topic, Message="over TLS")
+    _, headers, doc, _ = hook.next()
+    assert (headers["x-amz-sns-message-type"], doc["MessageId"], doc["Message"]) == ("Notification", out["MessageId"], "over TLS")
+
+
+def test_https_endpoint_with_an_untrusted_certificate_gets_nothing(sns, topic, endpoint, tmp_path):
+    # The module's Nimbus trusts only the system's CAs, so the TLS handshake with an endpoint whose
+    # certificate a private CA signed fails, and no request reaches the endpoint.
+    _, context = tls_endpoint_files(tmp_path)
+    hook = endpoint(tls=context)
+    assert sns.subscribe(TopicArn=topic, Protocol="https", Endpoint=hook.url)["SubscriptionArn"] == "pending confirmation"
+    assert hook.idle(2.0)
 
 
 def test_http_confirmation_carries_a_message_id_header(sns, topic, endpoint):

@@ -17,6 +17,9 @@ pub struct Cli {
 #[derive(Subcommand)]
 pub enum Command {
     /// Start Nimbus: every service on one port, state kept in the data directory.
+    ///
+    /// Outbound https:// calls (SNS deliveries, OIDC providers' keys) trust the system's CA
+    /// certificates; point SSL_CERT_FILE (or SSL_CERT_DIR) at a bundle to trust another CA.
     Serve(ServeArgs),
     /// List, per service, the operations Nimbus implements out of the AWS model's total.
     Services {

@@ -1,6 +1,6 @@
 //! OIDC providers' signing keys for STS's AssumeRoleWithWebIdentity: the issuer's discovery
 //! document (`<issuer>/.well-known/openid-configuration`) names its `jwks_uri`, fetched over
-//! plain HTTP (a local identity provider, or a test's). Keys are kept for a minute, so a
+//! HTTP or HTTPS (`http_client.rs`; a local identity provider, a test's, or a public one). Keys are kept for a minute, so a
 //! provider's key rotation shows within one.
 
 use std::collections::HashMap;
