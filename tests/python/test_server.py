@@ -23,7 +23,8 @@ def test_health_endpoints(nimbus):
     assert ls["services"]["sqs"] == "running"
     assert ls["services"]["kms"] == "running"
     assert ls["services"]["iam"] == "running"
-    assert ls["services"]["dynamodb"] == "disabled"
+    assert ls["services"]["dynamodb"] == "running"
+    assert ls["services"]["rds"] == "disabled"
     assert "version" in ls
 
 
@@ -42,7 +43,8 @@ def test_services_coverage_is_honest(nimbus):
     assert cov["sqs"]["implemented"] == cov["sqs"]["total"] == 23 and cov["sqs"]["not_implemented"] == []
     assert "Encrypt" in cov["kms"]["operations"] and "Encrypt" not in cov["kms"]["not_implemented"]
     assert "SimulatePrincipalPolicy" in cov["iam"]["operations"]
-    assert cov["dynamodb"]["implemented"] == 0 and "PutItem" in cov["dynamodb"]["not_implemented"]
+    assert cov["rds"]["implemented"] == 0 and "CreateDBInstance" in cov["rds"]["not_implemented"]
+    assert "PutItem" in cov["dynamodb"]["operations"] and "Query" in cov["dynamodb"]["not_implemented"]
     s3 = cov["s3"]
     assert "PutObject" in s3["operations"] and "PutObject" not in s3["not_implemented"]
     assert s3["implemented"] + len(s3["not_implemented"]) == s3["total"] > 100

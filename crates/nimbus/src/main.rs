@@ -118,6 +118,7 @@ fn build_services(store: &Store, clock: &Clock, credentials: &Arc<Credentials>, 
         Arc::new(nimbus_svc_ssm::Ssm::new(store.clone(), clock.clone()).with_key_manager(keys.clone())),
         kms.clone(),
         iam,
+        Arc::new(nimbus_svc_dynamodb::DynamoDb::new(store.clone(), clock.clone())),
     ];
     let sqs = Arc::new(nimbus_svc_sqs::Sqs::new(store.clone(), clock.clone()).with_key_manager(keys.clone()));
     services.push(sqs.clone());

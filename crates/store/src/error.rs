@@ -64,6 +64,11 @@ pub enum StoreError {
 
     #[error("blob {0} does not exist")]
     BlobNotFound(BlobId),
+
+    /// A write named an ordered space that was dropped and is not yet purged: a bug in the
+    /// caller, which should have given the new incarnation a fresh space name.
+    #[error("ordered space {0:?} was dropped and is still being purged; write under a new space name")]
+    SpaceDropped(String),
 }
 
 impl StoreError {

@@ -5,10 +5,17 @@
 //!
 //! ```text
 //! <dir>/nimbus.lock       exclusive advisory lock + pid of the owning process
-//! <dir>/nimbus.sqlite3    records and settings (WAL mode, fsync at every commit)
+//! <dir>/nimbus.sqlite3    records, settings and ordered spaces (WAL mode, fsync at every commit)
 //! <dir>/master.key        32-byte sealing key for secret material (mode 0600)
 //! <dir>/blobs/<xx>/<id>   immutable blob files; <dir>/blobs/tmp holds in-progress writes
 //! ```
+//!
+//! Two ways to keep data: versioned [`Record`]s (serde values under a kind, scope and string key,
+//! for named things: a queue, a secret, a table's definition) and *ordered spaces* (raw byte keys
+//! to raw byte values in byte order, with range reads in either direction: for data read by key
+//! range, such as DynamoDB items and index entries; see `ordered.rs`). Both are written through
+//! one [`Txn`], so a change spanning them (an item and its index entries and the table's item
+//! count) commits atomically.
 //!
 //! Every write method returns only after its data is durable, so an acknowledged write survives
 //! `kill -9` of the process (and power loss, as far as the filesystem honours fsync). The
@@ -24,11 +31,13 @@ mod dir_lock;
 mod durable_fs;
 mod error;
 mod group_commit;
+mod ordered;
 mod records;
 mod schema;
 mod sealing;
 
 use std::fmt;
+use std::ops::{Bound, ControlFlow};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -36,6 +45,7 @@ use rusqlite::Connection;
 
 pub use blob::{BlobId, BlobStore, BlobWriter};
 pub use error::{Result, StoreError};
+pub use ordered::{Direction, OrderedPair};
 pub use records::{Record, Txn};
 pub use sealing::{seal_with_key, unseal_with_key};
 
@@ -61,7 +71,7 @@ pub struct Store {
 struct Inner {
     dir: PathBuf,
     database_path: PathBuf,
-    writer: GroupWriter,
+    writer: Arc<GroupWriter>,
     /// Shared with `writer`, which empties it after commits that wrote cached kinds.
     cache: Arc<RecordCache>,
     idle_readers: Mutex<Vec<Connection>>,
@@ -114,7 +124,7 @@ impl Store {
             inner: Arc::new(Inner {
                 dir,
                 database_path,
-                writer: GroupWriter::new(writer, writer_id, cache.clone()),
+                writer: Arc::new(GroupWriter::new(writer, writer_id, cache.clone())),
                 cache,
                 idle_readers: Mutex::new(vec![first_reader]),
                 sealing_key,
@@ -217,10 +227,87 @@ impl Store {
         self.inner.writer.run(f)
     }
 
+    /// [`Store::transaction`] for async callers: `f` runs on the store's writer thread, in the
+    /// same batches as blocking writers, and the future resolves once its writes are durable.
+    /// No thread is parked while waiting, so many concurrent requests share one commit without
+    /// a blocking-pool hand-off each. A panic in `f` is resumed in the awaiting task.
+    pub fn transaction_async<T, E, F>(&self, f: F) -> impl std::future::Future<Output = Result<T, E>> + Send + 'static
+    where
+        F: FnOnce(&mut Txn) -> Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: From<StoreError> + Send + 'static,
+    {
+        let outcome = self.inner.writer.submit(f);
+        async move {
+            match outcome.await {
+                Ok(Ok(result)) => result,
+                Ok(Err(panic)) => std::panic::resume_unwind(panic),
+                Err(_) => Err(StoreError::Commit("the store's writer thread stopped".into()).into()),
+            }
+        }
+    }
+
     /// Write transactions committed since the store opened: with group commit, fewer than the
     /// transactions run when writers overlap (one fsync each in durable mode).
     pub fn commits(&self) -> u64 {
         self.inner.writer.commits()
+    }
+
+    // ---- ordered spaces (ordered.rs; writes go through `Txn::ordered_*`) ----
+
+    /// The value under `key` in `space`, if any.
+    pub fn ordered_get(&self, space: &str, key: &[u8]) -> Result<Option<Vec<u8>>> {
+        self.with_reader(|conn| ordered::get(conn, space, key))
+    }
+
+    /// Up to `limit` pairs of `space` whose keys lie within `lower..upper`, walked in
+    /// `direction`: ascending byte order from the lower bound, or descending from the upper one.
+    /// For pagination pass the last key returned as the next call's excluded bound.
+    pub fn ordered_range(
+        &self,
+        space: &str,
+        lower: Bound<&[u8]>,
+        upper: Bound<&[u8]>,
+        direction: Direction,
+        limit: usize,
+    ) -> Result<Vec<OrderedPair>> {
+        self.with_reader(|conn| ordered::range(conn, space, lower, upper, direction, limit))
+    }
+
+    /// Like [`Store::ordered_range`], but hands each pair to `visitor` borrowed, until it returns
+    /// `Break`: for readers that stop on something other than a count (a page's byte budget) or
+    /// that keep only part of what they read. The visitor runs on a pooled reader connection, so
+    /// keep it short and do no store calls inside it.
+    pub fn ordered_visit(
+        &self,
+        space: &str,
+        lower: Bound<&[u8]>,
+        upper: Bound<&[u8]>,
+        direction: Direction,
+        visitor: impl FnMut(&[u8], &[u8]) -> ControlFlow<()>,
+    ) -> Result<()> {
+        self.with_reader(|conn| ordered::visit(conn, space, lower, upper, direction, visitor))
+    }
+
+    /// Whether some space dropped by [`Txn::ordered_drop_space`] still has pairs to delete (after
+    /// a restart, to resume an interrupted purge).
+    pub fn dropped_spaces_pending(&self) -> Result<bool> {
+        self.with_reader(ordered::any_dropped)
+    }
+
+    /// Deletes the pairs of every dropped space, `pairs_per_commit` at a time, each chunk its own
+    /// transaction so other writers get the connection between chunks; returns how many pairs it
+    /// deleted. Run it off the request path (a background thread) after dropping a large space.
+    pub fn purge_dropped_spaces(&self, pairs_per_commit: usize) -> Result<usize> {
+        let pairs_per_commit = pairs_per_commit.max(1);
+        let mut total = 0;
+        loop {
+            let (deleted, more) = self.transaction(|t| ordered::purge_some(t.conn, pairs_per_commit))?;
+            total += deleted;
+            if !more {
+                return Ok(total);
+            }
+        }
     }
 
     // ---- settings ----
@@ -260,12 +347,13 @@ impl Store {
         &self.inner.blobs
     }
 
-    /// Deletes every record, setting and blob (POST /_nimbus/reset). Keeps the master key and
-    /// the directory lock. Blob writes in flight are not interrupted.
+    /// Deletes every record, setting, ordered space and blob (POST /_nimbus/reset). Keeps the
+    /// master key and the directory lock. Blob writes in flight are not interrupted.
     pub fn reset(&self) -> Result<()> {
         self.transaction(|t| {
             t.wrote_cached.set(true);
-            records::delete_all(t.conn)
+            records::delete_all(t.conn)?;
+            ordered::delete_all(t.conn)
         })?;
         // Metadata first: if deleting blobs fails halfway, no record points at a missing blob.
         self.inner.blobs.delete_all()

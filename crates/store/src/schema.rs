@@ -31,6 +31,16 @@ const MIGRATIONS: &[&str] = &[
          name  TEXT NOT NULL PRIMARY KEY,
          value TEXT NOT NULL
      ) WITHOUT ROWID;",
+    // 2: ordered byte-keyed spaces (ordered.rs), and the dropped spaces still being purged.
+    "CREATE TABLE ordered (
+         space TEXT NOT NULL,
+         key   BLOB NOT NULL,
+         value BLOB NOT NULL,
+         PRIMARY KEY (space, key)
+     ) WITHOUT ROWID;
+     CREATE TABLE ordered_dropped (
+         space TEXT NOT NULL PRIMARY KEY
+     ) WITHOUT ROWID;",
 ];
 
 /// The connection all writes go through. synchronous=FULL in WAL mode fsyncs the WAL at every

@@ -114,12 +114,10 @@ impl Inner {
         self.clock.now_millis()
     }
 
-    /// Runs a store transaction on a blocking thread, so concurrent publishes share a commit.
+    /// Runs a store transaction on the store's writer thread, so concurrent publishes share a
+    /// commit without parking a thread each.
     async fn write<T: Send + 'static>(&self, f: impl FnOnce(&mut Txn) -> Result<T, Fail> + Send + 'static) -> Res<T> {
-        let store = self.store.clone();
-        tokio::task::spawn_blocking(move || store.transaction(f).map_err(ServiceError::from))
-            .await
-            .map_err(|e| ServiceError::internal(format!("SNS storage task failed: {e}")))?
+        self.store.transaction_async(f).await.map_err(ServiceError::from)
     }
 }
 

@@ -153,12 +153,10 @@ impl Inner {
         self.clock.now_millis()
     }
 
-    /// Runs a store transaction on a blocking thread, so many requests join one commit.
+    /// Runs a store transaction on the store's writer thread without parking a thread of ours,
+    /// so many requests join one commit.
     async fn write<T: Send + 'static>(&self, f: impl FnOnce(&mut Txn) -> Result<T, Fail> + Send + 'static) -> Res<T> {
-        let store = self.store.clone();
-        tokio::task::spawn_blocking(move || store.transaction(f).map_err(ServiceError::from))
-            .await
-            .map_err(|e| ServiceError::internal(format!("SQS storage task failed: {e}")))?
+        self.store.transaction_async(f).await.map_err(ServiceError::from)
     }
 
     async fn read<T: Send + 'static>(&self, f: impl FnOnce(&Store) -> Result<T, Fail> + Send + 'static) -> Res<T> {

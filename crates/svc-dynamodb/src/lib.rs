@@ -1,0 +1,189 @@
+//! Amazon DynamoDB: tables and items over the store's ordered spaces.
+//!
+//! Tables are per account and region. Values, numbers, key encoding, item sizes and (later)
+//! expressions come from `nimbus-dynamodb-lang`; this crate owns requests, table definitions
+//! and storage.
+//!
+//! # Storage layout
+//! - **Table definitions**: one [`records::TableRecord`] per table, kind `dynamodb.table`, scope
+//!   `{account}/{region}`, key the table name (cached: every item request reads one).
+//! - **Counts**: one [`records::TableStats`] per table, kind `dynamodb.table_stats`, same scope,
+//!   key the table id: ItemCount and TableSizeBytes of the table and of each index, updated in
+//!   every item write's transaction, so they are exact.
+//! - **Items**: the ordered space `ddb/{table id}`; key = `encode_key(partition value)` followed,
+//!   for tables with a sort key, by `encode_key(sort value)` (the lang crate's order-preserving,
+//!   self-delimiting encoding, so byte order is DynamoDB's order: by partition, then sort key);
+//!   value = one format byte (1) and the item's wire JSON.
+//! - **Secondary indexes** (GSI and LSI alike): each its own ordered space
+//!   `ddb/{table id}/{index uuid}` (fresh per index incarnation); key = encoded index partition
+//!   value, encoded index sort value (if any), then the table key bytes above (so equal index
+//!   keys stay distinct, in table-key order); value = the projected item in the item encoding
+//!   (ALL: the item; KEYS_ONLY: table and index keys; INCLUDE: those and the named attributes).
+//!   Items lacking an index key attribute are not in the index (sparse indexes).
+//! - A table's id names its spaces, so DeleteTable drops them (`Txn::ordered_drop_space`:
+//!   immediate and cheap) and a background thread purges them in chunks; a table re-created
+//!   under the same name starts empty at once.
+//!
+//! # Status transitions
+//! Tables and indexes are ACTIVE as soon as the request that creates or changes them returns
+//! (GSIs created by UpdateTable are filled in the same transaction), so waiters pass at once;
+//! DeleteTable answers DELETING and the table is gone when it returns.
+//!
+//! Operations not in [`OPERATIONS`] answer `NotImplemented` (501).
+
+mod definition;
+mod describe;
+mod errors;
+mod items;
+mod keys;
+mod records;
+mod storage;
+mod tables;
+mod tags;
+mod ttl;
+
+use std::sync::{Arc, Mutex, TryLockError};
+
+use nimbus_core::{Access, Clock, Document, RequestContext, Service, ServiceError};
+use nimbus_store::Store;
+use serde_json::{Value, json};
+
+use crate::errors::{Fail, Res};
+
+/// Ordered-space pairs deleted per commit when purging a deleted table: a chunk takes a few
+/// milliseconds, so other writers wait no longer than that.
+const PURGE_CHUNK: usize = 5_000;
+
+pub const OPERATIONS: &[&str] = &[
+    "CreateTable",
+    "DeleteItem",
+    "DeleteTable",
+    "DescribeContinuousBackups",
+    "DescribeEndpoints",
+    "DescribeLimits",
+    "DescribeTable",
+    "DescribeTimeToLive",
+    "GetItem",
+    "ListTables",
+    "ListTagsOfResource",
+    "PutItem",
+    "TagResource",
+    "UntagResource",
+    "UpdateContinuousBackups",
+    "UpdateTable",
+    "UpdateTimeToLive",
+];
+
+pub struct DynamoDb {
+    store: Store,
+    clock: Clock,
+    /// Held by the one thread purging dropped spaces (see `purge_in_background`).
+    purging: Arc<Mutex<()>>,
+}
+
+impl DynamoDb {
+    pub fn new(store: Store, clock: Clock) -> Self {
+        let service = DynamoDb { store, clock, purging: Arc::default() };
+        // A purge a previous run did not finish resumes (one indexed read when there is none).
+        if service.store.dropped_spaces_pending().unwrap_or(false) {
+            service.purge_in_background();
+        }
+        service
+    }
+
+    /// Deletes the items of dropped tables and indexes on a background thread. One purger runs
+    /// at a time; it re-checks for new drops after letting go of the lock, and a drop committed
+    /// after that check finds the lock free and starts its own.
+    fn purge_in_background(&self) {
+        let store = self.store.clone();
+        let purging = self.purging.clone();
+        std::thread::spawn(move || {
+            loop {
+                let guard = match purging.try_lock() {
+                    Ok(guard) => guard,
+                    // A purger that panicked left nothing half-done: each chunk is a transaction.
+                    Err(TryLockError::Poisoned(poisoned)) => poisoned.into_inner(),
+                    Err(TryLockError::WouldBlock) => return,
+                };
+                if let Err(e) = store.purge_dropped_spaces(PURGE_CHUNK) {
+                    tracing::warn!("purging deleted DynamoDB tables failed (retried at the next delete or start): {e}");
+                    return;
+                }
+                drop(guard);
+                if !store.dropped_spaces_pending().unwrap_or(false) {
+                    return;
+                }
+            }
+        });
+    }
+
+    fn describe_limits() -> Document {
+        // AWS's default quotas per account and region.
+        json!({
+            "AccountMaxReadCapacityUnits": 80_000,
+            "AccountMaxWriteCapacityUnits": 80_000,
+            "TableMaxReadCapacityUnits": 40_000,
+            "TableMaxWriteCapacityUnits": 40_000,
+        })
+    }
+
+    /// Nimbus itself, as the client reached it.
+    fn describe_endpoints(ctx: &RequestContext) -> Document {
+        let address = ctx.host.clone().unwrap_or_else(|| "127.0.0.1:4566".to_owned());
+        json!({"Endpoints": [{"Address": address, "CachePeriodInMinutes": 1440}]})
+    }
+
+    fn dispatch(&self, ctx: &RequestContext, operation: &str, input: &Document) -> Res<Document> {
+        match operation {
+            "CreateTable" => self.create_table(ctx, input),
+            "DescribeTable" => self.describe_table(ctx, input),
+            "ListTables" => self.list_tables(ctx, input),
+            "UpdateTable" => self.update_table(ctx, input),
+            "DeleteTable" => self.delete_table(ctx, input),
+            "TagResource" => self.tag_resource(ctx, input),
+            "UntagResource" => self.untag_resource(ctx, input),
+            "ListTagsOfResource" => self.list_tags(ctx, input),
+            "UpdateTimeToLive" => self.update_time_to_live(ctx, input),
+            "DescribeTimeToLive" => self.describe_time_to_live(ctx, input),
+            "DescribeContinuousBackups" => self.describe_continuous_backups(ctx, input),
+            "UpdateContinuousBackups" => self.update_continuous_backups(ctx, input),
+            "DescribeLimits" => Ok(Self::describe_limits()),
+            "DescribeEndpoints" => Ok(Self::describe_endpoints(ctx)),
+            "PutItem" => self.put_item(ctx, operation, input),
+            "GetItem" => self.get_item(ctx, operation, input),
+            "DeleteItem" => self.delete_item(ctx, operation, input),
+            other => Err(Fail(ServiceError::not_implemented("DynamoDB", other))),
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl Service for DynamoDb {
+    fn model_name(&self) -> &'static str {
+        "dynamodb"
+    }
+
+    fn operations(&self) -> &'static [&'static str] {
+        OPERATIONS
+    }
+
+    /// `dynamodb:<Operation>` on the table the request names (by name or ARN), or `*` for the
+    /// account-wide operations; tag operations name their ResourceArn.
+    fn access(&self, ctx: &RequestContext, operation: &str, input: &Document) -> Vec<Access> {
+        let place = Self::place(ctx);
+        let resource = match (input.get("TableName").and_then(Value::as_str), input.get("ResourceArn").and_then(Value::as_str)) {
+            (Some(name), _) if name.starts_with("arn:") => name.to_owned(),
+            (Some(name), _) => place.table_arn(name),
+            (None, Some(arn)) => arn.to_owned(),
+            (None, None) => "*".to_owned(),
+        };
+        vec![Access::new(format!("dynamodb:{operation}"), vec![resource])]
+    }
+
+    async fn call(&self, ctx: &RequestContext, operation: &str, input: Document) -> Result<Document, ServiceError> {
+        self.dispatch(ctx, operation, &input).map_err(|Fail(e)| e)
+    }
+}
+
+#[cfg(test)]
+mod tests;
