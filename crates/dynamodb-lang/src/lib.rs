@@ -1,7 +1,8 @@
 //! DynamoDB's data language, pure: attribute values and numbers, the order-preserving key
 //! encoding and item sizes a storage layer needs, and the expression language (condition,
 //! filter, key condition, projection and update expressions, plus the legacy parameters that
-//! predate them), each checked with AWS's `ValidationException` messages.
+//! predate them), and the PartiQL statements of ExecuteStatement and friends (`partiql`), each
+//! checked with AWS's `ValidationException` messages.
 //!
 //! No I/O and no tables here: the service crate owns requests, storage and key schemas, and
 //! calls in to parse, validate, evaluate and apply.
@@ -11,6 +12,7 @@ mod expr;
 mod key_bytes;
 pub mod legacy;
 mod number;
+pub mod partiql;
 mod size;
 mod value;
 

@@ -87,34 +87,20 @@ pub(crate) fn visit(
     }
     let mut sql = String::from("SELECT key, value FROM ordered WHERE space = ?");
     let mut args: Vec<&dyn ToSql> = vec![&space];
-    let lower_key;
-    match lower {
-        Bound::Included(key) => {
-            sql.push_str(" AND key >= ?");
-            lower_key = key;
-            args.push(&lower_key);
-        }
-        Bound::Excluded(key) => {
-            sql.push_str(" AND key > ?");
-            lower_key = key;
-            args.push(&lower_key);
-        }
-        Bound::Unbounded => {}
-    }
-    let upper_key;
-    match upper {
-        Bound::Included(key) => {
-            sql.push_str(" AND key <= ?");
-            upper_key = key;
-            args.push(&upper_key);
-        }
-        Bound::Excluded(key) => {
-            sql.push_str(" AND key < ?");
-            upper_key = key;
-            args.push(&upper_key);
-        }
-        Bound::Unbounded => {}
-    }
+    // Bound keys live in `bound_keys` so `args` can borrow them.
+    let bound_keys: Vec<&[u8]> = [(lower, " AND key >= ?", " AND key > ?"), (upper, " AND key <= ?", " AND key < ?")]
+        .into_iter()
+        .filter_map(|(bound, included, excluded)| match bound {
+            Bound::Included(key) => Some((key, included)),
+            Bound::Excluded(key) => Some((key, excluded)),
+            Bound::Unbounded => None,
+        })
+        .map(|(key, clause)| {
+            sql.push_str(clause);
+            key
+        })
+        .collect();
+    args.extend(bound_keys.iter().map(|key| key as &dyn ToSql));
     sql.push_str(match direction {
         Direction::Forward => " ORDER BY key ASC",
         Direction::Reverse => " ORDER BY key DESC",
