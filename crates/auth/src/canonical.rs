@@ -85,10 +85,10 @@ pub(crate) fn decode_query(raw_query: &str) -> Vec<(Vec<u8>, Vec<u8>)> {
         .filter(|piece| !piece.is_empty())
         .map(|piece| {
             let (name, value) = piece.split_once('=').unwrap_or((piece, ""));
-            (
-                percent_decode(name.as_bytes()).collect(),
-                percent_decode(value.as_bytes()).collect(),
-            )
+            // Through Cow: a piece with no `%` is copied whole instead of byte by byte
+            // (presigned URLs carry long credentials and signatures on every request).
+            let decode = |text: &str| std::borrow::Cow::from(percent_decode(text.as_bytes())).into_owned();
+            (decode(name), decode(value))
         })
         .collect()
 }

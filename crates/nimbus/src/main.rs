@@ -2,6 +2,7 @@
 
 mod bus;
 mod cli;
+mod dynamodb;
 mod http_client;
 mod kms;
 mod oidc;
@@ -107,6 +108,7 @@ fn build_services(store: &Store, clock: &Clock, credentials: &Arc<Credentials>, 
     // Then KMS: the services that encrypt reach it through `KeyManager`.
     let kms = Arc::new(nimbus_svc_kms::Kms::new(store.clone(), clock.clone()));
     let keys: Arc<dyn nimbus_core::KeyManager> = kms.clone();
+    let dynamodb = Arc::new(nimbus_svc_dynamodb::DynamoDb::new(store.clone(), clock.clone()));
     let mut services: Vec<Arc<dyn Service>> = vec![
         Arc::new(
             nimbus_svc_sts::Sts::new(store.clone(), clock.clone(), credentials.clone())
@@ -118,7 +120,8 @@ fn build_services(store: &Store, clock: &Clock, credentials: &Arc<Credentials>, 
         Arc::new(nimbus_svc_ssm::Ssm::new(store.clone(), clock.clone()).with_key_manager(keys.clone())),
         kms.clone(),
         iam,
-        Arc::new(nimbus_svc_dynamodb::DynamoDb::new(store.clone(), clock.clone())),
+        dynamodb.clone(),
+        Arc::new(nimbus_svc_dynamodb::DynamoDbStreams::new(store.clone(), clock.clone())),
     ];
     let sqs = Arc::new(nimbus_svc_sqs::Sqs::new(store.clone(), clock.clone()).with_key_manager(keys.clone()));
     services.push(sqs.clone());
@@ -141,7 +144,7 @@ fn build_services(store: &Store, clock: &Clock, credentials: &Arc<Credentials>, 
     let set = ServiceSet {
         services,
         http_services: vec![s3.clone()],
-        sweepers: vec![s3, Arc::new(sqs::SqsSweeper(sqs)), Arc::new(kms::KmsSweeper(kms))],
+        sweepers: vec![s3, Arc::new(sqs::SqsSweeper(sqs)), Arc::new(kms::KmsSweeper(kms)), Arc::new(dynamodb::DynamoDbSweeper(dynamodb))],
         admin_pages: vec![sns_pages],
         authorizer: Some(authorizer),
     };

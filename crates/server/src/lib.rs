@@ -213,8 +213,11 @@ async fn handle(nimbus: Arc<Nimbus>, mut req: http::Request<Incoming>, peer: Soc
     req.extensions_mut().insert(peer);
     if !admin::is_admin_path(req.uri().path())
         && let Some(s3) = nimbus.http_service(s3_route::S3)
-        && s3_route::is_s3(&req)
+        && let s3_route::Route::S3 { signature } = s3_route::route(&req)
     {
+        if let Some(signature) = signature {
+            req.extensions_mut().insert(*signature);
+        }
         let (method, path) = (req.method().clone(), req.uri().path().to_owned());
         let response = match AssertUnwindSafe(s3.handle(req)).catch_unwind().await {
             Ok(response) => response,

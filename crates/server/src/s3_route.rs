@@ -19,19 +19,39 @@ use nimbus_protocol::{HttpRequest, Protocol};
 pub const S3: &str = "s3";
 
 pub fn is_s3<B>(req: &http::Request<B>) -> bool {
+    matches!(route(req), Route::S3 { .. })
+}
+
+/// Where the server sends a request.
+pub enum Route {
+    /// To S3, with the SigV4 signature read on the way if the request carries a well-formed
+    /// one, so that S3 does not parse it a second time (the server puts it in the request's
+    /// extensions; presigned GETs are S3's hottest path).
+    S3 { signature: Option<Box<nimbus_auth::SignatureInfo>> },
+    /// To the codec services.
+    Other,
+}
+
+pub fn route<B>(req: &http::Request<B>) -> Route {
+    let to = |s3: bool, signature| if s3 { Route::S3 { signature } } else { Route::Other };
     let path = req.uri().path();
     let query = req.uri().query().unwrap_or("");
     let auth_parts = nimbus_auth::RequestParts { method: req.method().as_str(), path, query, headers: req.headers() };
     match nimbus_auth::parse(&auth_parts) {
-        Ok(Some(sig)) => return sig.service == S3,
+        Ok(Some(sig)) => return to(sig.service == S3, Some(Box::new(sig))),
         Ok(None) => {}
         // A malformed SigV4 signature: the scope, if readable, still says whose error to return.
         Err(_) => {
             if let Some(service) = raw_scope_service(req) {
-                return service == S3;
+                return to(service == S3, None);
             }
         }
     }
+    to(unsigned_request_is_s3(req, path, query), None)
+}
+
+/// Signals 2-5 of the module docs, for a request without a readable SigV4 scope.
+fn unsigned_request_is_s3<B>(req: &http::Request<B>, path: &str, query: &str) -> bool {
     let header = |name: &str| req.headers().get(name).and_then(|v| v.to_str().ok());
     if header("authorization").is_some_and(|a| a.starts_with("AWS ")) || has_params(query, &["AWSAccessKeyId", "Signature"]) {
         return true;

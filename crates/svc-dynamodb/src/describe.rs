@@ -91,7 +91,7 @@ pub fn table_description(place: &Place, table: &TableRecord, stats: &TableStats,
     Value::Object(doc)
 }
 
-fn key_schema(keys: &KeySchema) -> Value {
+pub fn key_schema(keys: &KeySchema) -> Value {
     let mut list = vec![json!({"AttributeName": keys.hash.name, "KeyType": "HASH"})];
     if let Some(range) = &keys.range {
         list.push(json!({"AttributeName": range.name, "KeyType": "RANGE"}));

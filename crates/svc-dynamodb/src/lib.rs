@@ -1,6 +1,6 @@
 //! Amazon DynamoDB: tables and items over the store's ordered spaces.
 //!
-//! Tables are per account and region. Values, numbers, key encoding, item sizes and (later)
+//! Tables are per account and region. Values, numbers, key encoding, item sizes and
 //! expressions come from `nimbus-dynamodb-lang`; this crate owns requests, table definitions
 //! and storage.
 //!
@@ -24,23 +24,68 @@
 //!   immediate and cheap) and a background thread purges them in chunks; a table re-created
 //!   under the same name starts empty at once.
 //!
+//! - **Client request tokens** of TransactWriteItems: records `dynamodb.client_token` (scope
+//!   `{account}/{region}`, key the token) kept 10 minutes on Nimbus's clock, pruned through the
+//!   ordered space `ddb-tokens/{account}/{region}` (see `idempotency.rs`).
+//!
+//! # Writes
+//! Every write (PutItem, DeleteItem, UpdateItem, BatchWriteItem, TransactWriteItems) is parsed
+//! into `actions::WriteAction`s before the store is touched, then decided against the stored
+//! items and applied in one store transaction (`table_writes.rs`: each table checked and its
+//! counts moved once per transaction); the answer comes after the commit. Conditions
+//! (ConditionExpression or legacy Expected) see the item inside that transaction. Nimbus does
+//! not throttle: BatchWriteItem's `UnprocessedItems` is always empty, BatchGetItem's
+//! `UnprocessedKeys` only holds keys past AWS's 16 MB answer limit, and transactions never meet
+//! `TransactionConflictException` (store transactions are serialized).
+//!
+//! - **Streams** (`streams.rs`): one `dynamodb.stream` record per stream in the scope
+//!   `dynamodb.streams` keyed `{account}/{region}/{table}/stream/{label}`; the live stream and
+//!   the sequence counter sit in the table's `TableStats`; change records in the ordered space
+//!   `ddbs/{stream id}` keyed by sequence number, appended by `storage::write_item` in the
+//!   write's transaction. [`DynamoDbStreams`] (`streams_api.rs`) serves the Streams API.
+//! - **TTL** (`ttl_sweeper.rs`): tables with TTL enabled registered in the scope `dynamodb.ttl`;
+//!   an index of items by expiry, `ddbt/{table id}/{uuid}`, kept by every write; `DynamoDb::sweep`
+//!   deletes what expired (and trims stream records older than 24 hours).
+//!
 //! # Status transitions
 //! Tables and indexes are ACTIVE as soon as the request that creates or changes them returns
 //! (GSIs created by UpdateTable are filled in the same transaction), so waiters pass at once;
 //! DeleteTable answers DELETING and the table is gone when it returns.
 //!
+//! # Reads
+//! Query (`query.rs`, key conditions in `query_keys.rs`) reads one byte range of the table's or
+//! index's space, built from the key condition, so it costs O(log n + k); Scan (`scan.rs`) walks
+//! the whole space, parallel segments split by a hash of the encoded partition key. Both share
+//! `reads.rs`: Select and projection rules, ExclusiveStartKey as a position, one page per
+//! `ordered_visit` (Limit and the 1 MB rule count items evaluated, before the filter), local
+//! indexes fetching whole items from the table when asked for more than they hold.
+//!
 //! Operations not in [`OPERATIONS`] answer `NotImplemented` (501).
 
+mod actions;
+mod batch;
+mod capacity;
 mod definition;
 mod describe;
 mod errors;
+mod idempotency;
 mod items;
 mod keys;
+mod query;
+mod query_keys;
+mod reads;
 mod records;
+mod scan;
 mod storage;
+mod streams;
+mod streams_api;
+mod table_writes;
 mod tables;
 mod tags;
+mod transactions;
 mod ttl;
+mod ttl_sweeper;
+mod update;
 
 use std::sync::{Arc, Mutex, TryLockError};
 
@@ -50,11 +95,16 @@ use serde_json::{Value, json};
 
 use crate::errors::{Fail, Res};
 
+pub use streams_api::DynamoDbStreams;
+pub use ttl_sweeper::SweepReport;
+
 /// Ordered-space pairs deleted per commit when purging a deleted table: a chunk takes a few
 /// milliseconds, so other writers wait no longer than that.
 const PURGE_CHUNK: usize = 5_000;
 
 pub const OPERATIONS: &[&str] = &[
+    "BatchGetItem",
+    "BatchWriteItem",
     "CreateTable",
     "DeleteItem",
     "DeleteTable",
@@ -67,9 +117,14 @@ pub const OPERATIONS: &[&str] = &[
     "ListTables",
     "ListTagsOfResource",
     "PutItem",
+    "Query",
+    "Scan",
     "TagResource",
+    "TransactGetItems",
+    "TransactWriteItems",
     "UntagResource",
     "UpdateContinuousBackups",
+    "UpdateItem",
     "UpdateTable",
     "UpdateTimeToLive",
 ];
@@ -134,6 +189,8 @@ impl DynamoDb {
     }
 
     fn dispatch(&self, ctx: &RequestContext, operation: &str, input: &Document) -> Res<Document> {
+        // Stream records of this request's writes take its time (see `streams::RequestTime`).
+        let _time = streams::RequestTime::enter(self.clock.now_millis());
         match operation {
             "CreateTable" => self.create_table(ctx, input),
             "DescribeTable" => self.describe_table(ctx, input),
@@ -149,9 +206,16 @@ impl DynamoDb {
             "UpdateContinuousBackups" => self.update_continuous_backups(ctx, input),
             "DescribeLimits" => Ok(Self::describe_limits()),
             "DescribeEndpoints" => Ok(Self::describe_endpoints(ctx)),
-            "PutItem" => self.put_item(ctx, operation, input),
-            "GetItem" => self.get_item(ctx, operation, input),
-            "DeleteItem" => self.delete_item(ctx, operation, input),
+            "PutItem" => self.put_item(ctx, input),
+            "GetItem" => self.get_item(ctx, input),
+            "DeleteItem" => self.delete_item(ctx, input),
+            "Query" => self.query(ctx, input),
+            "Scan" => self.scan(ctx, input),
+            "UpdateItem" => self.update_item(ctx, input),
+            "BatchWriteItem" => self.batch_write_item(ctx, input),
+            "BatchGetItem" => self.batch_get_item(ctx, input),
+            "TransactWriteItems" => self.transact_write_items(ctx, input),
+            "TransactGetItems" => self.transact_get_items(ctx, input),
             other => Err(Fail(ServiceError::not_implemented("DynamoDB", other))),
         }
     }
@@ -171,6 +235,9 @@ impl Service for DynamoDb {
     /// account-wide operations; tag operations name their ResourceArn.
     fn access(&self, ctx: &RequestContext, operation: &str, input: &Document) -> Vec<Access> {
         let place = Self::place(ctx);
+        if let Some(accesses) = transactions::multi_table_access(&place, operation, input) {
+            return accesses;
+        }
         let resource = match (input.get("TableName").and_then(Value::as_str), input.get("ResourceArn").and_then(Value::as_str)) {
             (Some(name), _) if name.starts_with("arn:") => name.to_owned(),
             (Some(name), _) => place.table_arn(name),
@@ -187,3 +254,9 @@ impl Service for DynamoDb {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_streams;
+#[cfg(test)]
+mod tests_writes;
+#[cfg(test)]
+mod tests_reads;

@@ -248,12 +248,28 @@ pub fn new_index_space(table_id: &str) -> String {
 
 /// Item count and bytes of a table and of each of its indexes, exact (AWS refreshes its
 /// figures about every six hours; an emulator has no reason to lag). Keyed by table id.
+///
+/// Every item write's transaction reads and rewrites this record, so it also carries what each
+/// write must keep up besides items and indexes, as of that transaction: the live stream and
+/// its sequence counter, and the TTL index (see `streams.rs`, `ttl_sweeper.rs`). A write then
+/// never appends to a stream UpdateTable has just ended, however stale the request's table
+/// definition.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TableStats {
     pub items: i64,
     pub bytes: i64,
     #[serde(default)]
     pub indexes: BTreeMap<String, IndexStats>,
+    /// The enabled stream that item changes are recorded to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stream: Option<crate::streams::LiveStream>,
+    /// The last stream sequence number issued for this table (all its streams share the
+    /// counter, so numbers only grow).
+    #[serde(default)]
+    pub stream_sequence: u64,
+    /// The index of items by expiry time, while TTL is enabled.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ttl_index: Option<crate::ttl_sweeper::TtlIndex>,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -9,6 +9,7 @@ use nimbus_store::{Direction, Txn};
 use crate::errors::{Fail, Res};
 use crate::keys::{index_entry_key, key_of};
 use crate::records::{IndexRecord, Projection, TableRecord, TableStats};
+use crate::streams::Change;
 
 /// The first byte of every stored item: the encoding that follows. 1: the item's wire JSON.
 const ITEM_FORMAT_JSON: u8 = 1;
@@ -53,8 +54,18 @@ pub fn project(table: &TableRecord, index: &IndexRecord, item: &Item) -> Item {
 }
 
 /// Replaces the item under `key` (`old` → `new`, either absent) with its index entries, and
-/// moves the table's counts. The caller has read `old` in the same transaction.
+/// moves the table's counts. The caller has read `old` in the same transaction. The change is
+/// the current request's (see `streams::RequestTime`).
 pub fn write_item(txn: &Txn, table: &TableRecord, key: &[u8], old: Option<&Item>, new: Option<&Item>, stats: &mut TableStats) -> Res<()> {
+    write_item_by(txn, table, key, old, new, stats, Change::of_request()?)
+}
+
+/// [`write_item`] for a change made by `change` (a TTL deletion names the service): also keeps
+/// the TTL index and appends the change to the table's live stream, as of this transaction's
+/// `stats`.
+pub fn write_item_by(txn: &Txn, table: &TableRecord, key: &[u8], old: Option<&Item>, new: Option<&Item>, stats: &mut TableStats, change: Change) -> Res<()> {
+    crate::ttl_sweeper::index_change(txn, key, old, new, stats)?;
+    crate::streams::record_change(txn, table, old, new, stats, change)?;
     for index in table.indexes() {
         let old_entry = old.and_then(|item| index_entry_key(index, item, key));
         let new_entry = new.and_then(|item| index_entry_key(index, item, key));

@@ -11,10 +11,11 @@ use nimbus_store::Txn;
 use serde_json::{Value, json};
 
 use crate::definition::{self, IndexInput};
-use crate::describe::{Place, stream_label, table_description};
+use crate::describe::{Place, table_description};
 use crate::errors::{Fail, Res, invalid, invalid_parameter, table_exists, table_not_found};
 use crate::records::{BillingMode, StreamSettings, TableRecord, TableStats, Throughput};
 use crate::storage;
+use crate::{streams, ttl_sweeper};
 use crate::DynamoDb;
 
 /// UpdateTable's answer when nothing in the request changes the table (AWS lists what it
@@ -91,7 +92,8 @@ impl DynamoDb {
             last_pay_per_request_ms: None,
             global_indexes: global,
             local_indexes: local,
-            stream: StreamSettings { enabled: stream_enabled, view_type, label: stream_enabled.then(|| stream_label(now)) },
+            // Set by `streams::open_stream` below when the request enables a stream.
+            stream: StreamSettings::default(),
             encryption,
             table_class: input.get("TableClass").and_then(Value::as_str).map(str::to_owned),
             deletion_protection: input.get("DeletionProtectionEnabled").and_then(Value::as_bool).unwrap_or(false),
@@ -100,13 +102,17 @@ impl DynamoDb {
             recovery: Default::default(),
         };
         let scope = place.scope();
-        let stats = TableStats::default();
-        self.store.transaction(|t| {
+        let (table, stats) = self.store.transaction(|t| {
+            let mut table = table.clone();
+            let mut stats = TableStats::default();
+            if let (true, Some(view_type)) = (stream_enabled, &view_type) {
+                streams::open_stream(t, &place, &mut table, &mut stats, view_type, now)?;
+            }
             if !t.insert(&scope, name, &table)? {
                 return Err(Fail(table_exists(name)));
             }
             t.put(&scope, &table.id, &stats)?;
-            Ok(())
+            Ok((table, stats))
         })?;
         Ok(json!({"TableDescription": table_description(&place, &table, &stats, "ACTIVE")}))
     }
@@ -140,7 +146,12 @@ impl DynamoDb {
             if table.deletion_protection {
                 return invalid("Resource cannot be deleted as it is currently protected against deletion. Disable deletion protection first.");
             }
-            let stats = t.get::<TableStats>(&scope, &table.id)?.unwrap_or_default();
+            let mut stats = t.get::<TableStats>(&scope, &table.id)?.unwrap_or_default();
+            // The stream outlives the table by 24 hours, disabled, as on AWS.
+            if stats.stream.is_some() {
+                streams::close_stream(t, &place, &mut table.clone(), &mut stats, self.clock.now_millis())?;
+            }
+            ttl_sweeper::disable(t, &place, &name, &mut stats)?;
             t.delete::<TableRecord>(&scope, &name)?;
             t.delete::<TableStats>(&scope, &table.id)?;
             t.ordered_drop_space(&table.item_space())?;
@@ -188,7 +199,7 @@ impl DynamoDb {
             let mut table = t.get::<TableRecord>(&scope, &name)?.ok_or_else(|| Fail(table_not_found(&name)))?;
             let mut stats = t.get::<TableStats>(&scope, &table.id)?.unwrap_or_default();
             apply_billing(&mut table, input, now)?;
-            apply_stream(&mut table, input, now)?;
+            apply_stream(t, &place, &mut table, &mut stats, input, now)?;
             if input.get("SSESpecification").is_some() {
                 table.encryption = definition::encryption(input.get("SSESpecification"))?;
             }
@@ -265,7 +276,7 @@ fn apply_billing(table: &mut TableRecord, input: &Document, now: i64) -> Res<()>
     Ok(())
 }
 
-fn apply_stream(table: &mut TableRecord, input: &Document, now: i64) -> Res<()> {
+fn apply_stream(t: &Txn, place: &Place, table: &mut TableRecord, stats: &mut TableStats, input: &Document, now: i64) -> Res<()> {
     let Some(spec) = input.get("StreamSpecification") else { return Ok(()) };
     let enable = spec.get("StreamEnabled").and_then(Value::as_bool).unwrap_or(false);
     let view_type = spec.get("StreamViewType").and_then(Value::as_str);
@@ -276,7 +287,7 @@ fn apply_stream(table: &mut TableRecord, input: &Document, now: i64) -> Res<()> 
         let Some(view_type) = view_type else {
             return invalid_parameter("If stream is being enabled then UpdateViewType is required");
         };
-        table.stream = StreamSettings { enabled: true, view_type: Some(view_type.to_owned()), label: Some(stream_label(now)) };
+        streams::open_stream(t, place, table, stats, view_type, now)?;
     } else {
         if view_type.is_some() {
             return invalid_parameter("If stream is being disabled, then UpdateViewType must not be specified");
@@ -284,8 +295,7 @@ fn apply_stream(table: &mut TableRecord, input: &Document, now: i64) -> Res<()> 
         if !table.stream.enabled {
             return invalid(format!("Table has no stream to disable: TableName: {}", table.name));
         }
-        table.stream.enabled = false;
-        table.stream.view_type = None;
+        streams::close_stream(t, place, table, stats, now)?;
     }
     Ok(())
 }

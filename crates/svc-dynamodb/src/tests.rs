@@ -160,8 +160,8 @@ fn item_errors() {
     let big = "x".repeat(400 * 1024);
     let too_big = err(&db, "PutItem", json!({"TableName": "tbl", "Item": {"pk": {"S": "a"}, "sk": {"N": "1"}, "v": {"S": big}}}));
     assert_eq!(too_big.message, "Item size has exceeded the maximum allowed size");
-    let condition = err(&db, "PutItem", json!({"TableName": "tbl", "Item": {"pk": {"S": "a"}, "sk": {"N": "1"}}, "ConditionExpression": "attribute_not_exists(pk)"}));
-    assert_eq!(condition.code, "NotImplemented");
+    let condition = err(&db, "PutItem", json!({"TableName": "tbl", "Item": {"pk": {"S": "a"}, "sk": {"N": "1"}}, "ConditionExpression": "attribute_exists(pk)"}));
+    assert_eq!((condition.code.as_ref(), condition.message.as_str()), ("ConditionalCheckFailedException", "The conditional request failed"));
     let returns = err(&db, "PutItem", json!({"TableName": "tbl", "Item": {"pk": {"S": "a"}, "sk": {"N": "1"}}, "ReturnValues": "ALL_NEW"}));
     assert_eq!(returns.message, "Return values set to invalid value");
 }

@@ -2,14 +2,15 @@
 //!
 //! TTL changes take effect at once (ENABLED/DISABLED, never ENABLING/DISABLING) and AWS's
 //! one-change-per-hour limit is not applied (chosen: tests toggle TTL freely). Expired items
-//! are not deleted yet. Point-in-time recovery is recorded and described; there is no restore.
+//! are deleted by the sweeper (`ttl_sweeper.rs`). Point-in-time recovery is recorded and described; there is no restore.
 
 use nimbus_core::{Document, RequestContext, ServiceError};
 use serde_json::{Value, json};
 
 use crate::describe::timestamp;
 use crate::errors::{Fail, Res, invalid};
-use crate::records::{PointInTimeRecovery, TableRecord, TimeToLive};
+use crate::records::{PointInTimeRecovery, TableRecord, TableStats, TimeToLive};
+use crate::ttl_sweeper;
 use crate::DynamoDb;
 
 /// AWS's default and largest PITR recovery period.
@@ -34,9 +35,19 @@ impl DynamoDb {
                 _ => {}
             }
             table.ttl = TimeToLive { enabled: enable, attribute: enable.then(|| attribute.clone()) };
+            let mut stats = t.get::<TableStats>(&scope, &table.id)?.unwrap_or_default();
+            if enable {
+                ttl_sweeper::enable(t, &place, &table, &mut stats, &attribute)?;
+            } else {
+                ttl_sweeper::disable(t, &place, &name, &mut stats)?;
+            }
             t.put(&scope, &name, &table)?;
+            t.put(&scope, &table.id, &stats)?;
             Ok::<_, Fail>(())
         })?;
+        if !enable {
+            self.purge_in_background();
+        }
         Ok(json!({"TimeToLiveSpecification": {"Enabled": enable, "AttributeName": attribute}}))
     }
 

@@ -36,8 +36,45 @@ pub struct AccessRequest<'a> {
     pub operation: &'a str,
     pub bucket: Option<&'a str>,
     pub key: Option<&'a str>,
-    /// Policy condition keys, lower-cased (see [`condition_keys`]).
-    pub keys: &'a BTreeMap<String, Vec<String>>,
+    /// Policy condition keys, lower-cased (see [`condition_keys`]), computed if a policy asks.
+    pub keys: &'a ConditionKeys<'a>,
+}
+
+/// A request's policy condition keys, computed on first use: most requests are decided without
+/// any policy (an owner reading its own objects), and building the keys (headers, query, source
+/// address, principal) was a measurable share of a small GET.
+#[derive(Debug)]
+pub struct ConditionKeys<'a> {
+    source: Option<KeySource<'a>>,
+    computed: std::cell::OnceCell<BTreeMap<String, Vec<String>>>,
+}
+
+#[derive(Debug)]
+struct KeySource<'a> {
+    principal: &'a Principal,
+    uri: &'a http::Uri,
+    headers: &'a http::HeaderMap,
+    source_ip: Option<std::net::IpAddr>,
+}
+
+impl<'a> ConditionKeys<'a> {
+    /// The keys of this request, built when first asked for.
+    pub fn of_request(principal: &'a Principal, uri: &'a http::Uri, headers: &'a http::HeaderMap, source_ip: Option<std::net::IpAddr>) -> Self {
+        ConditionKeys { source: Some(KeySource { principal, uri, headers, source_ip }), computed: std::cell::OnceCell::new() }
+    }
+
+    /// Keys given outright.
+    #[cfg(test)]
+    pub fn fixed(keys: BTreeMap<String, Vec<String>>) -> Self {
+        ConditionKeys { source: None, computed: std::cell::OnceCell::from(keys) }
+    }
+
+    pub fn get(&self) -> &BTreeMap<String, Vec<String>> {
+        self.computed.get_or_init(|| match &self.source {
+            Some(s) => condition_keys(s.principal, s.uri, s.headers, s.source_ip),
+            None => BTreeMap::new(),
+        })
+    }
 }
 
 pub fn access_denied() -> S3Error {
@@ -166,15 +203,15 @@ pub fn decide_for(store: &Store, access: &BucketAccess, req: &AccessRequest<'_>)
     };
     let owner_account = caller_account == Some(bucket.owner_account.as_str());
     let pab = access.public_access_block;
-    let cx = RequestContext {
-        principal: req.principal,
-        action: &action,
-        resource: &resource,
-        keys: req.keys,
-    };
     let restricted =
         pab.restrict_public_buckets && access.policy.as_ref().is_some_and(Policy::is_public);
     let verdict = access.policy.as_ref().map_or(Decision::NotApplicable, |p| {
+        let cx = RequestContext {
+            principal: req.principal,
+            action: &action,
+            resource: &resource,
+            keys: req.keys.get(),
+        };
         p.evaluate(&cx, restricted && !owner_account)
     });
     if verdict == Decision::Deny {
@@ -318,7 +355,7 @@ mod tests {
     }
 
     fn check(store: &Store, who: &Principal, op: &str, key: Option<&str>) -> bool {
-        let keys = BTreeMap::new();
+        let keys = ConditionKeys::fixed(BTreeMap::new());
         decide(
             store,
             &AccessRequest {
@@ -373,7 +410,7 @@ mod tests {
         .unwrap();
         assert!(!check(&store, &anon, "GetObject", Some("k")));
         // A missing bucket goes through to NoSuchBucket; no bucket at all needs a signature.
-        let keys = BTreeMap::new();
+        let keys = ConditionKeys::fixed(BTreeMap::new());
         let req = AccessRequest {
             principal: &anon,
             operation: "GetObject",

@@ -98,7 +98,7 @@ impl S3Access for NimbusAccess {
             .extensions_mut()
             .get::<std::net::SocketAddr>()
             .map(|a| a.ip());
-        let keys = access::condition_keys(&principal, cx.uri(), cx.headers(), source_ip);
+        let keys = access::ConditionKeys::of_request(&principal, cx.uri(), cx.headers(), source_ip);
         let operation = cx.s3_op().name();
         let bucket = cx.s3_path().get_bucket_name();
         let key = cx.s3_path().get_object_key();
@@ -110,7 +110,7 @@ impl S3Access for NimbusAccess {
                 bucket,
                 key,
                 copy_source: cx.headers().get("x-amz-copy-source").and_then(|v| v.to_str().ok()).and_then(parse_copy_source),
-                keys: &keys,
+                keys: keys.get(),
             };
             crate::iam_authorize::authorize(&*authorizer, &self.store, arn, account, caller.as_ref(), source_ip, &request)?;
         }

@@ -229,15 +229,21 @@ impl S3Front {
 
     /// Handles keys the registry does not know, before s3s looks at the signature.
     fn pre_authenticate(&self, req: &mut http::Request<s3s::Body>) -> Result<(), S3Error> {
-        let uri = req.uri().clone();
-        let parts = nimbus_auth::RequestParts {
-            method: req.method().as_str(),
-            path: uri.path(),
-            query: uri.query().unwrap_or(""),
-            headers: req.headers(),
+        // The server's router has usually parsed the signature already (`s3_route::route`).
+        let parsed = match req.extensions_mut().remove::<nimbus_auth::SignatureInfo>() {
+            Some(sig) => Ok(Some(sig)),
+            None => {
+                let uri = req.uri().clone();
+                nimbus_auth::parse(&nimbus_auth::RequestParts {
+                    method: req.method().as_str(),
+                    path: uri.path(),
+                    query: uri.query().unwrap_or(""),
+                    headers: req.headers(),
+                })
+            }
         };
         // Malformed SigV4 signatures are s3s's to judge.
-        let Ok(Some(sig)) = nimbus_auth::parse(&parts) else {
+        let Ok(Some(sig)) = parsed else {
             return self.pre_authenticate_v2(req);
         };
         if self.credentials.lookup(&sig.access_key_id).is_some() {
