@@ -24,6 +24,7 @@ pub use expr::eval::{compare, compare_values, contains, evaluate, project, proje
 pub use expr::key_condition::{KeyCondition, KeySchema, SortKeyCondition};
 pub use expr::names::{ExpressionKind, Expressions, parse_expression_attribute_names, parse_expression_attribute_values};
 pub use expr::parser::MAX_IN_OPERANDS;
+pub use expr::print::ExpressionWriter;
 pub use expr::reserved::is_reserved;
 pub use expr::update::{UpdateOutcome, apply_update};
 pub use key_bytes::{decode_key, encode_key, encode_key_into, encode_key_prefix, prefix_successor};

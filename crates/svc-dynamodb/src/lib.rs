@@ -71,6 +71,7 @@ mod errors;
 mod idempotency;
 mod items;
 mod keys;
+mod partiql;
 mod query;
 mod query_keys;
 mod reads;
@@ -102,7 +103,24 @@ pub use ttl_sweeper::SweepReport;
 /// milliseconds, so other writers wait no longer than that.
 const PURGE_CHUNK: usize = 5_000;
 
+/// Operations that only read a bounded amount (a key, one page of one partition, table
+/// settings): served without leaving the request's runtime thread.
+const INLINE_READS: &[&str] = &[
+    "GetItem",
+    "Query",
+    "BatchGetItem",
+    "TransactGetItems",
+    "DescribeTable",
+    "ListTables",
+    "ListTagsOfResource",
+    "DescribeTimeToLive",
+    "DescribeContinuousBackups",
+    "DescribeLimits",
+    "DescribeEndpoints",
+];
+
 pub const OPERATIONS: &[&str] = &[
+    "BatchExecuteStatement",
     "BatchGetItem",
     "BatchWriteItem",
     "CreateTable",
@@ -113,6 +131,8 @@ pub const OPERATIONS: &[&str] = &[
     "DescribeLimits",
     "DescribeTable",
     "DescribeTimeToLive",
+    "ExecuteStatement",
+    "ExecuteTransaction",
     "GetItem",
     "ListTables",
     "ListTagsOfResource",
@@ -129,6 +149,7 @@ pub const OPERATIONS: &[&str] = &[
     "UpdateTimeToLive",
 ];
 
+#[derive(Clone)]
 pub struct DynamoDb {
     store: Store,
     clock: Clock,
@@ -216,6 +237,9 @@ impl DynamoDb {
             "BatchGetItem" => self.batch_get_item(ctx, input),
             "TransactWriteItems" => self.transact_write_items(ctx, input),
             "TransactGetItems" => self.transact_get_items(ctx, input),
+            "ExecuteStatement" => self.execute_statement(ctx, input),
+            "BatchExecuteStatement" => self.batch_execute_statement(ctx, input),
+            "ExecuteTransaction" => self.execute_transaction(ctx, input),
             other => Err(Fail(ServiceError::not_implemented("DynamoDB", other))),
         }
     }
@@ -248,7 +272,17 @@ impl Service for DynamoDb {
     }
 
     async fn call(&self, ctx: &RequestContext, operation: &str, input: Document) -> Result<Document, ServiceError> {
-        self.dispatch(ctx, operation, &input).map_err(|Fail(e)| e)
+        // Reads of bounded size answer on the request's own thread. Everything that writes
+        // (or may walk a whole table) runs on the blocking pool: a store write waits for its
+        // group commit, and holding a runtime worker for that would let only as many requests
+        // progress as there are workers, each waiting alone for its fsync.
+        if INLINE_READS.contains(&operation) {
+            return self.dispatch(ctx, operation, &input).map_err(|Fail(e)| e);
+        }
+        let (service, ctx, operation) = (self.clone(), ctx.clone(), operation.to_owned());
+        tokio::task::spawn_blocking(move || service.dispatch(&ctx, &operation, &input).map_err(|Fail(e)| e))
+            .await
+            .map_err(|e| ServiceError::internal(format!("DynamoDB task failed: {e}")))?
     }
 }
 

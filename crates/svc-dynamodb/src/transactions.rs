@@ -68,27 +68,44 @@ impl DynamoDb {
         }
         let token = input.get("ClientRequestToken").and_then(Value::as_str);
         let request = token.map(|_| input["TransactItems"].to_string());
-        let place = Self::place(ctx);
+        let capacity = self.commit_write_transaction(&Self::place(ctx), &tables, &actions, token, request)?;
+        let mut out = Map::new();
+        capacity.report(&mut out, input);
+        Ok(Value::Object(out))
+    }
+
+    /// Decides every action against its item and writes all of them, or none with
+    /// `TransactionCanceledException`, in one store transaction; a `ClientRequestToken` (with
+    /// the request's text, to tell a replay from a different request) makes it idempotent for
+    /// 10 minutes. TransactWriteItems and ExecuteTransaction's writes.
+    pub(crate) fn commit_write_transaction(
+        &self,
+        place: &crate::describe::Place,
+        tables: &[(String, TableRecord)],
+        actions: &[WriteAction<'_>],
+        token: Option<&str>,
+        request: Option<String>,
+    ) -> Res<CapacityByTable> {
         let now_ms = self.clock.now_millis();
-        let capacity = self.store.transaction(|t| {
+        self.store.transaction(|t| {
             if let (Some(token), Some(request)) = (token, &request)
-                && let Seen::Replay(capacity) = idempotency::check(t, &place, token, request, now_ms)?
+                && let Seen::Replay(capacity) = idempotency::check(t, place, token, request, now_ms)?
             {
                 return Ok(CapacityByTable::from_pairs(capacity));
             }
             let mut writes = TableWrites::new(place.scope());
-            for (_, table) in &tables {
+            for (_, table) in tables {
                 writes.open(t, table)?;
             }
             let mut olds = Vec::with_capacity(actions.len());
             let mut decisions = Vec::with_capacity(actions.len());
-            for action in &actions {
+            for action in actions {
                 let old = writes.read(t, action.table, &action.key)?;
                 decisions.push(action.decide(old.as_ref()));
                 olds.push(old);
             }
             if decisions.iter().any(Result::is_err) {
-                return Err(Fail(cancelled(&actions, &olds, &decisions)));
+                return Err(Fail(cancelled(actions, &olds, &decisions)));
             }
             let mut capacity = CapacityByTable::default();
             for ((action, old), decision) in actions.iter().zip(&olds).zip(decisions) {
@@ -106,13 +123,10 @@ impl DynamoDb {
             }
             writes.finish(t)?;
             if let (Some(token), Some(request)) = (token, request) {
-                idempotency::remember(t, &place, token, request, capacity.pairs().to_vec(), now_ms)?;
+                idempotency::remember(t, place, token, request, capacity.pairs().to_vec(), now_ms)?;
             }
             Ok(capacity)
-        })?;
-        let mut out = Map::new();
-        capacity.report(&mut out, input);
-        Ok(Value::Object(out))
+        })
     }
 
     pub(crate) fn transact_get_items(&self, ctx: &RequestContext, input: &Document) -> Res<Document> {
@@ -136,16 +150,7 @@ impl DynamoDb {
             }
             reads.push((table, key, projection));
         }
-        let items = self.store.transaction(|t| {
-            let mut items = Vec::with_capacity(reads.len());
-            for (table, key, _) in &reads {
-                items.push(match t.ordered_get(&table.item_space(), key)? {
-                    Some(bytes) => Some(decode_item(&bytes)?),
-                    None => None,
-                });
-            }
-            Ok::<_, Fail>(items)
-        })?;
+        let items = self.read_together(reads.iter().map(|(table, key, _)| (*table, key.as_slice())))?;
         let mut capacity = CapacityByTable::default();
         let mut responses = Vec::with_capacity(items.len());
         for ((table, _, projection), item) in reads.iter().zip(items) {
@@ -167,8 +172,24 @@ impl DynamoDb {
         Ok(Value::Object(out))
     }
 
+    /// Reads items inside one store transaction, so they are consistent with each other (a
+    /// write transaction is seen whole or not at all). TransactGetItems and ExecuteTransaction's
+    /// reads.
+    pub(crate) fn read_together<'k>(&self, reads: impl Iterator<Item = (&'k TableRecord, &'k [u8])>) -> Res<Vec<Option<Item>>> {
+        self.store.transaction(|t| {
+            let mut items = Vec::new();
+            for (table, key) in reads {
+                items.push(match t.ordered_get(&table.item_space(), key)? {
+                    Some(bytes) => Some(decode_item(&bytes)?),
+                    None => None,
+                });
+            }
+            Ok::<_, Fail>(items)
+        })
+    }
+
     /// The distinct tables the actions name, each read once.
-    fn tables_of<'a>(&self, ctx: &RequestContext, bodies: impl Iterator<Item = &'a Map<String, Value>>) -> Res<Vec<(String, TableRecord)>> {
+    pub(crate) fn tables_of<'a>(&self, ctx: &RequestContext, bodies: impl Iterator<Item = &'a Map<String, Value>>) -> Res<Vec<(String, TableRecord)>> {
         let mut tables: Vec<(String, TableRecord)> = Vec::new();
         for body in bodies {
             let name = body.get("TableName").and_then(Value::as_str).unwrap_or_default();

@@ -6,6 +6,7 @@ pub mod eval;
 pub mod key_condition;
 pub mod names;
 pub mod parser;
+pub mod print;
 pub mod reserved;
 pub mod update;
 
