@@ -5,9 +5,11 @@
 //! `secretsmanager:GetSecretValue` and `ssm:GetParameter` under the same client load (the
 //! core suite), S3's small-object load, large transfers and memory under concurrent
 //! uploads (the S3 suite), SQS's batch send, receive + delete and long-poll wake-up
-//! (the SQS suite), and KMS's Encrypt, Decrypt and GenerateDataKey (the KMS suite). It
-//! reports against the targets; it never asserts them.
+//! (the SQS suite), KMS's Encrypt, Decrypt and GenerateDataKey (the KMS suite), and
+//! DynamoDB's PutItem, GetItem, a BatchWriteItem table load and Query (the DynamoDB suite).
+//! It reports against the targets; it never asserts them.
 
+mod dynamodb;
 mod kms;
 mod load;
 mod procfs;
@@ -126,6 +128,24 @@ struct Cli {
     /// receive must be parked by then).
     #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u64).range(1..=10_000))]
     sqs_park_ms: u64,
+
+    /// DynamoDB: concurrent clients of the PutItem, GetItem and BatchWriteItem loads
+    /// (instead of --connections).
+    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u64).range(1..=1024))]
+    dynamodb_clients: u64,
+
+    /// DynamoDB: items the BatchWriteItem load writes (25 per request, 100 per partition).
+    #[arg(long, default_value_t = 1_000_000, value_parser = clap::value_parser!(u64).range(1..=100_000_000))]
+    dynamodb_items: u64,
+
+    /// DynamoDB: a server still loading after this many seconds is stopped there (and its
+    /// load reported as not finished); the Query phase has the same cap.
+    #[arg(long, default_value_t = 120, value_parser = clap::value_parser!(u64).range(1..))]
+    dynamodb_load_cap_secs: u64,
+
+    /// DynamoDB: queries of the Query phase (one client, closed loop).
+    #[arg(long, default_value_t = 2_000, value_parser = clap::value_parser!(u64).range(1..=10_000_000))]
+    dynamodb_queries: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -140,7 +160,10 @@ enum Suite {
     Sqs,
     /// KMS: Encrypt, Decrypt and GenerateDataKey under load.
     Kms,
-    /// Core, S3, SQS and KMS.
+    /// DynamoDB: PutItem and GetItem under load, a BatchWriteItem table load, Query, with a
+    /// durable store.
+    Dynamodb,
+    /// Core, S3, SQS, KMS and DynamoDB.
     All,
 }
 
@@ -164,6 +187,10 @@ impl Suite {
 
     fn kms(self) -> bool {
         self == Suite::Kms || self == Suite::All
+    }
+
+    fn dynamodb(self) -> bool {
+        self == Suite::Dynamodb || self == Suite::All
     }
 }
 
@@ -190,6 +217,9 @@ struct Plan {
     sqs: sqs::SqsShape,
     /// Where the SQS suite's Nimbus keeps its data.
     sqs_scratch: PathBuf,
+    dynamodb: dynamodb::DynamoShape,
+    /// Where the DynamoDB suite's Nimbus keeps its data.
+    dynamodb_scratch: PathBuf,
     cpu_clock: CpuClock,
 }
 
@@ -240,6 +270,14 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             park: Duration::from_millis(cli.sqs_park_ms),
         },
         sqs_scratch: std::env::temp_dir().join(format!("nimbus-bench-sqs-{}", std::process::id())),
+        dynamodb: dynamodb::DynamoShape {
+            clients: usize::try_from(cli.dynamodb_clients)?,
+            items: cli.dynamodb_items,
+            load_cap: Duration::from_secs(cli.dynamodb_load_cap_secs),
+            queries: usize::try_from(cli.dynamodb_queries)?,
+        },
+        dynamodb_scratch: std::env::temp_dir()
+            .join(format!("nimbus-bench-dynamodb-{}", std::process::id())),
         cpu_clock,
     };
     let mut specs = Vec::new();
@@ -280,6 +318,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             .suite
             .sqs()
             .then(|| (plan.sqs, plan.sqs_scratch.clone())),
+        dynamodb: cli
+            .suite
+            .dynamodb()
+            .then(|| (plan.dynamodb, plan.dynamodb_scratch.clone())),
         shape,
         starts,
         client_threads: usize::try_from(cli.client_threads)?,
@@ -358,6 +400,7 @@ async fn measure(spec: &ServerSpec, plan: &Plan) -> anyhow::Result<ServerResults
         rss_after_load_kib: None,
         s3: None,
         sqs: None,
+        dynamodb: None,
     };
     if let Some(server) = last_started {
         if plan.suite.core() {
@@ -374,6 +417,11 @@ async fn measure(spec: &ServerSpec, plan: &Plan) -> anyhow::Result<ServerResults
     }
     if plan.suite.sqs() {
         measure_sqs(spec, plan, &mut results).await?;
+    }
+    if plan.suite.dynamodb() {
+        let scratch = &plan.dynamodb_scratch;
+        let suite = measure_dynamodb_in(spec, plan, scratch, &mut results);
+        in_scratch(scratch, suite).await?;
     }
     Ok(results)
 }
@@ -528,6 +576,32 @@ async fn measure_sqs_in(
     measured.long_poll = Some(sqs::measure_long_poll(addr, &long_poll_queue, plan.sqs, name).await);
     measured.rss_after_kib = procfs::rss_kib(&procfs::process_tree(pid)).ok();
     results.sqs = Some(measured);
+    server.stop()
+}
+
+/// The DynamoDB suite, on a server of its own with a durable data directory (as the SQS
+/// suite), so every acknowledged write is committed. What a server cannot do (Query before
+/// it is implemented) is reported per measurement, not fatal.
+async fn measure_dynamodb_in(
+    spec: &ServerSpec,
+    plan: &Plan,
+    scratch: &Path,
+    results: &mut ServerResults,
+) -> anyhow::Result<()> {
+    let name = spec.kind.name();
+    let server = match spec.start_in(Some(&scratch.join("data"))).await {
+        Ok((server, _)) => server,
+        Err(error) => {
+            let why = format!("starting for the DynamoDB suite: {error:#}");
+            eprintln!("{name}: DynamoDB: {why}");
+            results.dynamodb = Some(dynamodb::DynamoResults::not_run(sqs::SetupFailure {
+                not_implemented: false,
+                why,
+            }));
+            return Ok(());
+        }
+    };
+    results.dynamodb = Some(dynamodb::measure(server.addr, server.pid(), plan, name).await);
     server.stop()
 }
 

@@ -5,6 +5,9 @@ use std::fmt::Write as _;
 use std::path::PathBuf;
 use std::time::Duration;
 
+mod dynamodb;
+
+use crate::dynamodb::{DynamoResults, DynamoShape};
 use crate::load::{LoadResult, LoadShape};
 use crate::procfs::Machine;
 use crate::s3::{self, Repeats, S3Results, S3Shape, Stopped, UploadResults};
@@ -29,6 +32,8 @@ pub struct ServerResults {
     pub s3: Option<S3Results>,
     /// The SQS suite, if it ran.
     pub sqs: Option<SqsResults>,
+    /// The DynamoDB suite, if it ran.
+    pub dynamodb: Option<DynamoResults>,
 }
 
 impl ServerResults {
@@ -198,6 +203,8 @@ pub struct Report {
     pub s3: Option<(S3Shape, PathBuf)>,
     /// The SQS suite's shape and scratch directory (Nimbus's data), if it ran.
     pub sqs: Option<(SqsShape, PathBuf)>,
+    /// The DynamoDB suite's shape and scratch directory (Nimbus's data), if it ran.
+    pub dynamodb: Option<(DynamoShape, PathBuf)>,
     pub shape: LoadShape,
     pub starts: usize,
     pub client_threads: usize,
@@ -309,6 +316,7 @@ impl Report {
         if self.sqs.is_some() {
             rows.extend(self.sqs_rows());
         }
+        rows.extend(self.dynamodb_rows());
         rows
     }
 
@@ -692,6 +700,10 @@ impl Report {
                 scratch.display(),
             );
         }
+        if let Some((shape, scratch)) = &self.dynamodb {
+            out.push_str(&dynamodb::description(shape, scratch, &self.shape));
+            out.push('\n');
+        }
         let _ = writeln!(
             out,
             "- Ratio: moto / nimbus for times, memory and CPU, nimbus / moto for throughput: \
@@ -749,6 +761,9 @@ impl Report {
             }
             if let Some(sqs) = &side.sqs {
                 out.push_str(&sqs_notes(name, sqs));
+            }
+            if let Some(results) = &side.dynamodb {
+                out.push_str(&dynamodb::notes(name, results));
             }
         }
         out
@@ -978,6 +993,7 @@ mod tests {
             rss_after_load_kib: None,
             s3: None,
             sqs: Some(sqs),
+            dynamodb: None,
         };
         let not_implemented = SqsResults::not_run(SetupFailure {
             not_implemented: true,
@@ -1016,6 +1032,7 @@ mod tests {
                 },
                 PathBuf::from("/tmp/x"),
             )),
+            dynamodb: None,
             shape,
             starts: 1,
             client_threads: 1,

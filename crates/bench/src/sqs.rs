@@ -344,7 +344,7 @@ async fn expect_json(addr: SocketAddr, request: &SignedRequest) -> anyhow::Resul
 }
 
 /// Whether an error answer says the operation (or service) is not implemented.
-fn says_not_implemented(text: &str) -> bool {
+pub fn says_not_implemented(text: &str) -> bool {
     let text = text.to_ascii_lowercase();
     text.contains("notimplemented")
         || text.contains("not implemented")
