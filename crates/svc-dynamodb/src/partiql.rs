@@ -523,3 +523,46 @@ fn duplicates_named(mut error: ServiceError, prepared: &[PreparedWrite<'_>]) -> 
     error.message = format!("Transaction cancelled, please refer cancellation reasons for specific reasons [{}]", codes.join(", "));
     error
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::records::{KeyAttribute, ScalarType};
+    use nimbus_dynamodb_lang::partiql::parse_statement;
+
+    fn keys() -> KeySchema {
+        KeySchema {
+            hash: KeyAttribute { name: "pk".into(), kind: ScalarType::S },
+            range: Some(KeyAttribute { name: "sk".into(), kind: ScalarType::N }),
+        }
+    }
+
+    fn where_of(text: &str) -> Condition {
+        let Statement::Select(select) = parse_statement(&format!("SELECT * FROM t WHERE {text}"), &[]).unwrap() else { unreachable!() };
+        select.condition.unwrap()
+    }
+
+    #[test]
+    fn a_where_that_pins_the_partition_key_becomes_a_query() {
+        let condition = where_of("a = 1 AND pk = 'x' AND sk > 3");
+        let (key_condition, filter) = query_plan(&keys(), &conjuncts(&condition)).expect("a query");
+        let mut writer = ExpressionWriter::default();
+        assert_eq!(writer.condition(&key_condition), "#n0 = :v0 AND #n1 > :v1");
+        assert_eq!(writer.condition(&filter.unwrap()), "#n2 = :v2");
+    }
+
+    #[test]
+    fn a_where_without_the_partition_key_or_with_a_second_key_condition_scans() {
+        assert!(query_plan(&keys(), &conjuncts(&where_of("sk = 1"))).is_none());
+        assert!(query_plan(&keys(), &conjuncts(&where_of("pk = 'x' OR a = 1"))).is_none());
+        assert!(query_plan(&keys(), &conjuncts(&where_of("pk = 'x' AND sk > 1 AND sk < 5"))).is_none());
+    }
+
+    #[test]
+    fn writes_need_equalities_on_every_key_attribute() {
+        let (key, rest) = key_and_rest(&keys(), &where_of("sk = 2 AND pk = 'x' AND n > 1")).unwrap();
+        assert_eq!(key.keys().collect::<Vec<_>>(), ["pk", "sk"]);
+        assert!(rest.is_some());
+        assert_eq!(key_and_rest(&keys(), &where_of("pk = 'x'")).unwrap_err().0.message, KEY_EQUALITIES);
+    }
+}

@@ -5,20 +5,20 @@ use nimbus_store::Direction;
 use serde_json::json;
 use std::ops::Bound;
 
-fn service() -> DynamoDb {
+pub(crate) fn service() -> DynamoDb {
     DynamoDb::new(Store::open_ephemeral().unwrap(), Clock::fixed(time::OffsetDateTime::from_unix_timestamp(1_700_000_000).unwrap()))
 }
 
-fn call(db: &DynamoDb, operation: &str, input: Value) -> Result<Value, ServiceError> {
+pub(crate) fn call(db: &DynamoDb, operation: &str, input: Value) -> Result<Value, ServiceError> {
     let ctx = RequestContext::for_tests("dynamodb", operation);
     db.dispatch(&ctx, operation, &input).map_err(|Fail(e)| e)
 }
 
-fn ok(db: &DynamoDb, operation: &str, input: Value) -> Value {
+pub(crate) fn ok(db: &DynamoDb, operation: &str, input: Value) -> Value {
     call(db, operation, input).unwrap_or_else(|e| panic!("{operation}: {e}"))
 }
 
-fn err(db: &DynamoDb, operation: &str, input: Value) -> ServiceError {
+pub(crate) fn err(db: &DynamoDb, operation: &str, input: Value) -> ServiceError {
     call(db, operation, input).expect_err(operation)
 }
 

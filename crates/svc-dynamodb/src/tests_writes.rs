@@ -4,22 +4,7 @@
 use super::*;
 use serde_json::json;
 
-fn service() -> DynamoDb {
-    DynamoDb::new(Store::open_ephemeral().unwrap(), Clock::fixed(time::OffsetDateTime::from_unix_timestamp(1_700_000_000).unwrap()))
-}
-
-fn call(db: &DynamoDb, operation: &str, input: Value) -> Result<Value, ServiceError> {
-    let ctx = RequestContext::for_tests("dynamodb", operation);
-    db.dispatch(&ctx, operation, &input).map_err(|Fail(e)| e)
-}
-
-fn ok(db: &DynamoDb, operation: &str, input: Value) -> Value {
-    call(db, operation, input).unwrap_or_else(|e| panic!("{operation}: {e}"))
-}
-
-fn err(db: &DynamoDb, operation: &str, input: Value) -> ServiceError {
-    call(db, operation, input).expect_err(operation)
-}
+use crate::tests::{err, ok, service};
 
 /// `tbl`: pk (S) + sk (N), a GSI on gk (S).
 fn create(db: &DynamoDb, name: &str) {
