@@ -275,3 +275,24 @@ def test_transaction_client_request_token(server, unique):
     server.admin("POST", "/_nimbus/clock", {"advance_seconds": 601})
     add(2)
     assert ddb.get_item(TableName=table, Key=key("c"))["Item"]["n"] == {"N": "4"}
+
+
+def test_aws_cli_terraform_lock_pattern(nimbus, unique):
+    # What Terraform's S3 backend does with its lock table, through the AWS CLI: the conditional
+    # put succeeds once, a second holder is refused, deleting the lock releases it.
+    table = f"cli-locks-{unique}"
+    nimbus.aws("dynamodb", "create-table", "--table-name", table,
+               "--attribute-definitions", "AttributeName=LockID,AttributeType=S",
+               "--key-schema", "AttributeName=LockID,KeyType=HASH", "--billing-mode", "PAY_PER_REQUEST")
+    nimbus.aws("dynamodb", "wait", "table-exists", "--table-name", table)
+    lock = ["dynamodb", "put-item", "--table-name", table, "--item", '{"LockID": {"S": "state/prod"}, "Who": {"S": "ci"}}',
+            "--condition-expression", "attribute_not_exists(LockID)"]
+    nimbus.aws(*lock)
+    second = nimbus.aws(*lock, check=False)
+    assert second.returncode != 0 and "ConditionalCheckFailedException" in second.stderr
+    got = nimbus.aws("dynamodb", "get-item", "--table-name", table, "--key", '{"LockID": {"S": "state/prod"}}')
+    assert got["Item"]["Who"] == {"S": "ci"}
+    nimbus.aws("dynamodb", "delete-item", "--table-name", table, "--key", '{"LockID": {"S": "state/prod"}}')
+    nimbus.aws(*lock)
+    rows = nimbus.aws("dynamodb", "execute-statement", "--statement", f"SELECT Who FROM \"{table}\" WHERE LockID = 'state/prod'")
+    assert rows["Items"] == [{"Who": {"S": "ci"}}]
