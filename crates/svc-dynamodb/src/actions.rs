@@ -108,12 +108,7 @@ impl<'t> WriteAction<'t> {
             }
             Ok(())
         })?;
-        for action in &update.actions {
-            let attribute = action.path().top_level();
-            if table.keys.contains(attribute) {
-                return invalid_parameter(format!("Cannot update attribute {attribute}. This attribute is part of the key"));
-            }
-        }
+        refuse_key_updates(table, &update)?;
         let (key, key_attributes) = parse_key(table, input)?;
         Ok(WriteAction { table, key, key_attributes, change: Change::Update(update), condition, return_old_on_failure })
     }
@@ -145,6 +140,17 @@ impl<'t> WriteAction<'t> {
             }
         })
     }
+}
+
+/// Key attributes cannot be updated (UpdateItem, a transaction's Update, PartiQL's UPDATE).
+pub fn refuse_key_updates(table: &TableRecord, update: &UpdateExpression) -> Res<()> {
+    for action in &update.actions {
+        let attribute = action.path().top_level();
+        if table.keys.contains(attribute) {
+            return invalid_parameter(format!("Cannot update attribute {attribute}. This attribute is part of the key"));
+        }
+    }
+    Ok(())
 }
 
 /// The single-item operations' error for a refusal.

@@ -16,16 +16,17 @@ use base64::Engine;
 use nimbus_core::{Document, RequestContext, ServiceError};
 use nimbus_dynamodb_lang::partiql::{Returning, Select, Statement, parse_statement};
 use nimbus_dynamodb_lang::{
-    AttributeValue, Comparator, Condition, ExpressionWriter, Item, MAX_ITEM_SIZE, Operand, Path, UpdateExpression, evaluate, item_size,
+    AttributeValue, Comparator, Condition, ExpressionWriter, Item, MAX_ITEM_SIZE, Operand, Path, evaluate, item_size,
     item_to_json, project_paths,
 };
 use serde_json::{Map, Value, json};
 
 use crate::DynamoDb;
-use crate::actions::{Change, WriteAction};
-use crate::errors::{Fail, Res, invalid, invalid_parameter};
+use crate::actions::{Change, WriteAction, refuse_key_updates};
+use crate::errors::{Fail, Res, invalid};
 use crate::items::members;
 use crate::keys::{check_index_keys, item_key, key_of, lookup_key};
+use crate::reads::condition_attributes;
 use crate::records::{KeySchema, TableRecord};
 
 /// AWS's limits: statements per BatchExecuteStatement and per ExecuteTransaction.
@@ -127,7 +128,7 @@ impl DynamoDb {
             for (statement, _) in &parsed {
                 let Statement::Select(select) = statement else { unreachable!("reads and writes are not mixed") };
                 let table = table_of(&select.table);
-                let (key, rest) = selected_key(table, select)?;
+                let (key, _, rest) = selected_key(table, select)?;
                 if !seen.insert((table.id.clone(), key.clone())) {
                     return invalid("Transaction request cannot include multiple operations on one item");
                 }
@@ -149,10 +150,9 @@ impl DynamoDb {
             let table = table_of(statement.table());
             let write = match statement {
                 Statement::Exists(select) => {
-                    let (key, rest) = selected_key(table, select)?;
+                    let (key, key_attributes, rest) = selected_key(table, select)?;
                     let exists = Condition::AttributeExists(Path::attribute(table.keys.hash.name.clone()));
                     let condition = rest.map_or(exists.clone(), |rest| Condition::And(Box::new(exists), Box::new(rest)));
-                    let key_attributes = key_attributes_of(table, &key)?;
                     let action = WriteAction { table, key, key_attributes, change: Change::Check, condition: Some(condition), return_old_on_failure: return_old_on_failure(body)? };
                     PreparedWrite { action, returning: None, insert: false }
                 }
@@ -245,7 +245,7 @@ impl DynamoDb {
     /// A batch's SELECT: the one item its key names, if it exists and the rest of the WHERE
     /// holds, projected.
     fn get_selected(&self, table: &TableRecord, select: &Select) -> Res<Option<Item>> {
-        let (key, rest) = selected_key(table, select)?;
+        let (key, _, rest) = selected_key(table, select)?;
         let item = self.read_together(std::iter::once((table, key.as_slice())))?.pop().flatten();
         Ok(shown(item, rest.as_ref(), select))
     }
@@ -328,16 +328,6 @@ fn prepare_write<'t>(table: &'t TableRecord, statement: &Statement, return_old_o
     Ok(PreparedWrite { action, returning, insert })
 }
 
-fn refuse_key_updates(table: &TableRecord, update: &UpdateExpression) -> Res<()> {
-    for action in &update.actions {
-        let attribute = action.path().top_level();
-        if table.keys.contains(attribute) {
-            return invalid_parameter(format!("Cannot update attribute {attribute}. This attribute is part of the key"));
-        }
-    }
-    Ok(())
-}
-
 /// The items a write statement's `RETURNING` asks for.
 fn returned(returning: Option<Returning>, old: Option<&Item>, new: Option<&Item>, updated: &[Path]) -> Vec<Value> {
     let item = match returning {
@@ -393,29 +383,15 @@ fn key_and_rest(keys: &KeySchema, condition: &Condition) -> Res<(Item, Option<Co
     Ok((key, and_all(rest)))
 }
 
-/// A single-item SELECT's storage key and the rest of its WHERE.
-fn selected_key(table: &TableRecord, select: &Select) -> Res<(Vec<u8>, Option<Condition>)> {
+/// A single-item SELECT's storage key, its key attributes and the rest of its WHERE.
+fn selected_key(table: &TableRecord, select: &Select) -> Res<(Vec<u8>, Item, Option<Condition>)> {
     if select.index.is_some() {
         // (chosen) batch and transaction reads are single-item reads of the table.
         return invalid("Batch and transaction SELECT statements must read one item of the table by its key");
     }
     let Some(condition) = &select.condition else { return invalid(KEY_EQUALITIES) };
     let (key, rest) = key_and_rest(&table.keys, condition)?;
-    Ok((lookup_key(table, &key)?, rest))
-}
-
-fn key_attributes_of(table: &TableRecord, key: &[u8]) -> Res<Item> {
-    // The key bytes came from these attributes; decoding them back keeps one source of truth.
-    let mut item = Item::new();
-    let mut at = 0;
-    for attribute in table.keys.attributes() {
-        let Some((value, used)) = nimbus_dynamodb_lang::decode_key(&key[at..]) else {
-            return Err(Fail(ServiceError::internal("a storage key did not decode")));
-        };
-        item.insert(attribute.name.clone(), value);
-        at += used;
-    }
-    Ok(item)
+    Ok((lookup_key(table, &key)?, key, rest))
 }
 
 /// What a single-item SELECT shows of `item`.
@@ -439,7 +415,9 @@ fn query_plan(keys: &KeySchema, conjuncts: &[&Condition]) -> Option<(Condition, 
     {
         key_condition = Condition::And(Box::new(key_condition), Box::new(rest.remove(position).clone()));
     }
-    if rest.iter().any(|c| keys.attributes().any(|a| mentions(c, &a.name))) {
+    let mut read = Vec::new();
+    rest.iter().for_each(|c| condition_attributes(c, &mut read));
+    if read.iter().any(|name| keys.contains(name)) {
         return None;
     }
     Some((key_condition, and_all(rest)))
@@ -453,25 +431,6 @@ fn is_sort_key_condition(condition: &Condition, name: &str) -> bool {
         Condition::Between { operand, low, high } => on_key(operand) && value(low) && value(high),
         Condition::BeginsWith(a, b) => on_key(a) && value(b),
         _ => false,
-    }
-}
-
-/// Whether a condition reads the top-level attribute `name`.
-fn mentions(condition: &Condition, name: &str) -> bool {
-    let path = |p: &Path| p.top_level() == name;
-    let operand = |o: &Operand| match o {
-        Operand::Path(p) | Operand::Size(p) => path(p),
-        Operand::Value(_) => false,
-    };
-    match condition {
-        Condition::And(a, b) | Condition::Or(a, b) => mentions(a, name) || mentions(b, name),
-        Condition::Not(inner) => mentions(inner, name),
-        Condition::Compare { left, right, .. } => operand(left) || operand(right),
-        Condition::Between { operand: o, low, high } => operand(o) || operand(low) || operand(high),
-        Condition::In { operand: o, candidates } => operand(o) || candidates.iter().any(operand),
-        Condition::AttributeExists(p) | Condition::AttributeNotExists(p) => path(p),
-        Condition::AttributeType(p, o) => path(p) || operand(o),
-        Condition::BeginsWith(a, b) | Condition::Contains(a, b) => operand(a) || operand(b),
     }
 }
 
