@@ -10,6 +10,8 @@
 //! single-item operation answers as its own error and a transaction lists among its
 //! cancellation reasons.
 
+use std::sync::Arc;
+
 use nimbus_core::ServiceError;
 use nimbus_dynamodb_lang::legacy::{attribute_updates, check_parameter_mix, expected_condition};
 use nimbus_dynamodb_lang::{
@@ -37,8 +39,9 @@ pub enum Change {
 
 /// One parsed write on one item of one table.
 #[derive(Debug, Clone)]
-pub struct WriteAction<'t> {
-    pub table: &'t TableRecord,
+pub struct WriteAction {
+    /// Shared, so an action can leave the request's thread for the store's writer.
+    pub table: Arc<TableRecord>,
     /// The item's storage key.
     pub key: Vec<u8>,
     /// The key attributes (an UpdateItem of an absent item creates it from them).
@@ -67,9 +70,9 @@ pub struct Decision {
     pub writes: bool,
 }
 
-impl<'t> WriteAction<'t> {
+impl WriteAction {
     /// PutItem, a transaction's Put, a batch's PutRequest: `Item` and an optional condition.
-    pub fn put(table: &'t TableRecord, input: &Map<String, Value>) -> Res<WriteAction<'t>> {
+    pub fn put(table: &Arc<TableRecord>, input: &Map<String, Value>) -> Res<WriteAction> {
         let (condition, return_old_on_failure) = parse_condition(input, |_| Ok(()))?;
         let item = parse_item(input.get("Item").unwrap_or(&Value::Null))?;
         if item_size(&item) > MAX_ITEM_SIZE {
@@ -78,27 +81,27 @@ impl<'t> WriteAction<'t> {
         let key = item_key(table, &item)?;
         check_index_keys(table, &item)?;
         let key_attributes = key_of(&table.keys, &item);
-        Ok(WriteAction { table, key, key_attributes, change: Change::Put(item), condition, return_old_on_failure })
+        Ok(WriteAction { table: table.clone(), key, key_attributes, change: Change::Put(item), condition, return_old_on_failure })
     }
 
     /// DeleteItem, a transaction's Delete, a batch's DeleteRequest: `Key` and an optional
     /// condition.
-    pub fn delete(table: &'t TableRecord, input: &Map<String, Value>) -> Res<WriteAction<'t>> {
+    pub fn delete(table: &Arc<TableRecord>, input: &Map<String, Value>) -> Res<WriteAction> {
         let (condition, return_old_on_failure) = parse_condition(input, |_| Ok(()))?;
         let (key, key_attributes) = parse_key(table, input)?;
-        Ok(WriteAction { table, key, key_attributes, change: Change::Delete, condition, return_old_on_failure })
+        Ok(WriteAction { table: table.clone(), key, key_attributes, change: Change::Delete, condition, return_old_on_failure })
     }
 
     /// A transaction's ConditionCheck: `Key` and a `ConditionExpression`.
-    pub fn check(table: &'t TableRecord, input: &Map<String, Value>) -> Res<WriteAction<'t>> {
+    pub fn check(table: &Arc<TableRecord>, input: &Map<String, Value>) -> Res<WriteAction> {
         let (condition, return_old_on_failure) = parse_condition(input, |_| Ok(()))?;
         let (key, key_attributes) = parse_key(table, input)?;
-        Ok(WriteAction { table, key, key_attributes, change: Change::Check, condition, return_old_on_failure })
+        Ok(WriteAction { table: table.clone(), key, key_attributes, change: Change::Check, condition, return_old_on_failure })
     }
 
     /// UpdateItem and a transaction's Update: `UpdateExpression` or legacy `AttributeUpdates`
     /// (neither: the item is created with its key alone if absent, as AWS does).
-    pub fn update(table: &'t TableRecord, input: &Map<String, Value>) -> Res<WriteAction<'t>> {
+    pub fn update(table: &Arc<TableRecord>, input: &Map<String, Value>) -> Res<WriteAction> {
         let mut update = UpdateExpression { actions: Vec::new() };
         let (condition, return_old_on_failure) = parse_condition(input, |expressions| {
             if let Some(text) = input.get("UpdateExpression").and_then(Value::as_str) {
@@ -110,7 +113,7 @@ impl<'t> WriteAction<'t> {
         })?;
         refuse_key_updates(table, &update)?;
         let (key, key_attributes) = parse_key(table, input)?;
-        Ok(WriteAction { table, key, key_attributes, change: Change::Update(update), condition, return_old_on_failure })
+        Ok(WriteAction { table: table.clone(), key, key_attributes, change: Change::Update(update), condition, return_old_on_failure })
     }
 
     /// Applies the action to `old` (the stored item, if any), or says why it cannot apply.
@@ -131,7 +134,7 @@ impl<'t> WriteAction<'t> {
                     // A new item: its key first, then what the update set.
                     None => self.key_attributes.clone().into_iter().chain(outcome.item).collect(),
                 };
-                check_index_keys(self.table, &new).map_err(|e| Refusal::Invalid(e.0.message))?;
+                check_index_keys(&self.table, &new).map_err(|e| Refusal::Invalid(e.0.message))?;
                 if item_size(&new) > MAX_ITEM_SIZE {
                     return Err(Refusal::Invalid("Item size to update has exceeded the maximum allowed size".into()));
                 }

@@ -8,12 +8,14 @@
 //! written.
 
 use std::collections::HashSet;
+use std::sync::Arc;
 
 use nimbus_core::{Document, RequestContext};
 use nimbus_dynamodb_lang::{item_size, item_to_json, parse_item, project, read_capacity_units, write_capacity_units};
 use serde_json::{Map, Value, json};
 
 use crate::DynamoDb;
+use crate::collections;
 use crate::actions::{Change, WriteAction};
 use crate::capacity::CapacityByTable;
 use crate::errors::{Fail, Res, invalid, invalid_parameter, member_null};
@@ -32,7 +34,7 @@ const DUPLICATE_KEYS: &str = "Provided list of item keys contains duplicates";
 
 impl DynamoDb {
     /// The table a batch or transaction names (by name or ARN) under `name`.
-    pub(crate) fn table_named(&self, ctx: &RequestContext, name: &str) -> Res<TableRecord> {
+    pub(crate) fn table_named(&self, ctx: &RequestContext, name: &str) -> Res<Arc<TableRecord>> {
         Ok(self.table_for_items(ctx, &json!({"TableName": name}))?.1)
     }
 
@@ -67,12 +69,12 @@ impl DynamoDb {
             }
             let mut capacity = CapacityByTable::default();
             for action in &actions {
-                let old = writes.read(t, action.table, &action.key)?;
+                let old = writes.read(t, &action.table, &action.key)?;
                 let new = match &action.change {
                     Change::Put(item) => Some(item),
                     _ => None,
                 };
-                writes.write(t, action.table, &action.key, old.as_ref(), new)?;
+                writes.write(t, &action.table, &action.key, old.as_ref(), new)?;
                 let size = old.as_ref().map_or(0, item_size).max(new.map_or(0, item_size));
                 capacity.add(&action.table.name, write_capacity_units(size));
             }
@@ -82,6 +84,7 @@ impl DynamoDb {
         let mut out = Map::new();
         out.insert("UnprocessedItems".into(), json!({}));
         capacity.report(&mut out, input);
+        collections::report_many(&mut out, input, &self.store, actions.iter())?;
         Ok(Value::Object(out))
     }
 

@@ -65,6 +65,7 @@
 mod actions;
 mod batch;
 mod capacity;
+mod collections;
 mod definition;
 mod describe;
 mod errors;
@@ -227,12 +228,9 @@ impl DynamoDb {
             "UpdateContinuousBackups" => self.update_continuous_backups(ctx, input),
             "DescribeLimits" => Ok(Self::describe_limits()),
             "DescribeEndpoints" => Ok(Self::describe_endpoints(ctx)),
-            "PutItem" => self.put_item(ctx, input),
             "GetItem" => self.get_item(ctx, input),
-            "DeleteItem" => self.delete_item(ctx, input),
             "Query" => self.query(ctx, input),
             "Scan" => self.scan(ctx, input),
-            "UpdateItem" => self.update_item(ctx, input),
             "BatchWriteItem" => self.batch_write_item(ctx, input),
             "BatchGetItem" => self.batch_get_item(ctx, input),
             "TransactWriteItems" => self.transact_write_items(ctx, input),
@@ -272,12 +270,22 @@ impl Service for DynamoDb {
     }
 
     async fn call(&self, ctx: &RequestContext, operation: &str, input: Document) -> Result<Document, ServiceError> {
-        // Reads of bounded size answer on the request's own thread. Everything that writes
-        // (or may walk a whole table) runs on the blocking pool: a store write waits for its
-        // group commit, and holding a runtime worker for that would let only as many requests
-        // progress as there are workers, each waiting alone for its fsync.
+        // Reads of bounded size answer on the request's own thread. One-item writes hand their
+        // parsed action to the store's writer thread and wait for the commit without holding a
+        // thread. Everything else that writes (or may walk a whole table) runs on the blocking
+        // pool: it waits for its group commit, and holding a runtime worker for that would let
+        // only as many requests progress as there are workers, each waiting alone for its fsync.
         if INLINE_READS.contains(&operation) {
             return self.dispatch(ctx, operation, &input).map_err(|Fail(e)| e);
+        }
+        let one_item_write = match operation {
+            "PutItem" => Some(self.put_item(ctx, &input).await),
+            "DeleteItem" => Some(self.delete_item(ctx, &input).await),
+            "UpdateItem" => Some(self.update_item(ctx, &input).await),
+            _ => None,
+        };
+        if let Some(outcome) = one_item_write {
+            return outcome.map_err(|Fail(e)| e);
         }
         let (service, ctx, operation) = (self.clone(), ctx.clone(), operation.to_owned());
         tokio::task::spawn_blocking(move || service.dispatch(&ctx, &operation, &input).map_err(|Fail(e)| e))

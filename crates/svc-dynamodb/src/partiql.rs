@@ -12,6 +12,8 @@
 //!   DELETE of an absent item succeeds and deletes nothing (the developer guide's rules).
 //! - `EXISTS(SELECT ...)` is ExecuteTransaction's condition check.
 
+use std::sync::Arc;
+
 use base64::Engine;
 use nimbus_core::{Document, RequestContext, ServiceError};
 use nimbus_dynamodb_lang::partiql::{Returning, Select, Statement, parse_statement};
@@ -37,8 +39,8 @@ const KEY_EQUALITIES: &str = "Where clause does not contain a mandatory equality
 const DUPLICATE_ITEM: &str = "Duplicate primary key exists in table";
 
 /// A writing statement, ready to be decided like any other write.
-struct PreparedWrite<'t> {
-    action: WriteAction<'t>,
+struct PreparedWrite {
+    action: WriteAction,
     returning: Option<Returning>,
     /// An INSERT: a failed condition means the key exists.
     insert: bool,
@@ -134,7 +136,7 @@ impl DynamoDb {
                 }
                 reads.push((table, key, rest, select));
             }
-            let items = self.read_together(reads.iter().map(|(table, key, _, _)| (*table, key.as_slice())))?;
+            let items = self.read_together(reads.iter().map(|(table, key, _, _)| (table.as_ref(), key.as_slice())))?;
             let responses: Vec<Value> = reads
                 .iter()
                 .zip(items)
@@ -153,7 +155,7 @@ impl DynamoDb {
                     let (key, key_attributes, rest) = selected_key(table, select)?;
                     let exists = Condition::AttributeExists(Path::attribute(table.keys.hash.name.clone()));
                     let condition = rest.map_or(exists.clone(), |rest| Condition::And(Box::new(exists), Box::new(rest)));
-                    let action = WriteAction { table, key, key_attributes, change: Change::Check, condition: Some(condition), return_old_on_failure: return_old_on_failure(body)? };
+                    let action = WriteAction { table: table.clone(), key, key_attributes, change: Change::Check, condition: Some(condition), return_old_on_failure: return_old_on_failure(body)? };
                     PreparedWrite { action, returning: None, insert: false }
                 }
                 write => prepare_write(table, write, return_old_on_failure(body)?)?,
@@ -163,7 +165,10 @@ impl DynamoDb {
             }
             prepared.push(write);
         }
-        let actions: Vec<WriteAction<'_>> = prepared.iter().map(|p| p.action.clone()).collect();
+        let actions: Vec<WriteAction> = prepared.iter().map(|p| p.action.clone()).collect();
+        if crate::transactions::request_size(&actions) > crate::transactions::MAX_TRANSACTION_BYTES {
+            return invalid(crate::transactions::TOO_LARGE);
+        }
         let token = request.get("ClientRequestToken").and_then(Value::as_str);
         let request_text = token.map(|_| request["TransactStatements"].to_string());
         match self.commit_write_transaction(&Self::place(ctx), &tables, &actions, token, request_text) {
@@ -297,7 +302,7 @@ fn return_old_on_failure(input: &Map<String, Value>) -> Res<bool> {
 }
 
 /// A writing statement as a write action on one item.
-fn prepare_write<'t>(table: &'t TableRecord, statement: &Statement, return_old_on_failure: bool) -> Res<PreparedWrite<'t>> {
+fn prepare_write(table: &Arc<TableRecord>, statement: &Statement, return_old_on_failure: bool) -> Res<PreparedWrite> {
     let hash = Path::attribute(table.keys.hash.name.clone());
     let (key, key_attributes, change, condition, returning, insert) = match statement {
         Statement::Insert(insert) => {
@@ -324,7 +329,7 @@ fn prepare_write<'t>(table: &'t TableRecord, statement: &Statement, return_old_o
         }
         Statement::Select(_) | Statement::Exists(_) => unreachable!("only writing statements are prepared"),
     };
-    let action = WriteAction { table, key, key_attributes, change, condition, return_old_on_failure };
+    let action = WriteAction { table: table.clone(), key, key_attributes, change, condition, return_old_on_failure };
     Ok(PreparedWrite { action, returning, insert })
 }
 
@@ -470,7 +475,7 @@ fn batch_error(table: Option<String>, e: ServiceError) -> Value {
 
 /// A cancelled ExecuteTransaction names an INSERT whose key exists `DuplicateItem`, not a
 /// failed condition.
-fn duplicates_named(mut error: ServiceError, prepared: &[PreparedWrite<'_>]) -> ServiceError {
+fn duplicates_named(mut error: ServiceError, prepared: &[PreparedWrite]) -> ServiceError {
     let Some(Value::Array(reasons)) = error.fields.get_mut("CancellationReasons") else { return error };
     for (reason, write) in reasons.iter_mut().zip(prepared) {
         if write.insert && reason["Code"] == "ConditionalCheckFailed" {

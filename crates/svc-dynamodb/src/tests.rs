@@ -9,9 +9,17 @@ pub(crate) fn service() -> DynamoDb {
     DynamoDb::new(Store::open_ephemeral().unwrap(), Clock::fixed(time::OffsetDateTime::from_unix_timestamp(1_700_000_000).unwrap()))
 }
 
+/// Calls the operation the way the server does (`Service::call`), so one-item writes take the
+/// store's writer thread and everything else the blocking pool, as they do in production.
 pub(crate) fn call(db: &DynamoDb, operation: &str, input: Value) -> Result<Value, ServiceError> {
     let ctx = RequestContext::for_tests("dynamodb", operation);
-    db.dispatch(&ctx, operation, &input).map_err(|Fail(e)| e)
+    runtime().block_on(db.call(&ctx, operation, input))
+}
+
+/// One runtime for every test thread (a multi-thread runtime may be entered from many).
+pub(crate) fn runtime() -> &'static tokio::runtime::Runtime {
+    static RUNTIME: std::sync::OnceLock<tokio::runtime::Runtime> = std::sync::OnceLock::new();
+    RUNTIME.get_or_init(|| tokio::runtime::Builder::new_multi_thread().worker_threads(1).build().expect("a test runtime"))
 }
 
 pub(crate) fn ok(db: &DynamoDb, operation: &str, input: Value) -> Value {

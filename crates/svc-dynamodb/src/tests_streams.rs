@@ -22,8 +22,7 @@ fn both() -> Both {
 
 impl Both {
     fn call(&self, operation: &str, input: Value) -> Result<Value, ServiceError> {
-        let ctx = RequestContext::for_tests("dynamodb", operation);
-        self.db.dispatch(&ctx, operation, &input).map_err(|Fail(e)| e)
+        crate::tests::call(&self.db, operation, input)
     }
 
     fn ok(&self, operation: &str, input: Value) -> Value {

@@ -367,3 +367,76 @@ fn strict_mode_sees_every_table_of_a_batch_or_transaction() {
         ("dynamodb:ConditionCheckItem".to_owned(), vec![arn("t-b")]),
     ]);
 }
+
+#[test]
+fn item_collection_metrics_only_for_tables_with_local_indexes() {
+    let db = service();
+    create(&db, "plain");
+    let asked = |table: &str, pk: &str| json!({"TableName": table, "Item": {"pk": {"S": pk}, "sk": {"N": "1"}}, "ReturnItemCollectionMetrics": "SIZE"});
+    // No LSI, no item collections: nothing even when asked.
+    assert_eq!(ok(&db, "PutItem", asked("plain", "a")).get("ItemCollectionMetrics"), None);
+    ok(
+        &db,
+        "CreateTable",
+        json!({
+            "TableName": "lsi",
+            "AttributeDefinitions": [
+                {"AttributeName": "pk", "AttributeType": "S"},
+                {"AttributeName": "sk", "AttributeType": "N"},
+                {"AttributeName": "l", "AttributeType": "S"}
+            ],
+            "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+            "BillingMode": "PAY_PER_REQUEST",
+            "LocalSecondaryIndexes": [{"IndexName": "by-l", "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "l", "KeyType": "RANGE"}],
+                                       "Projection": {"ProjectionType": "ALL"}}]
+        }),
+    );
+    let expected = |pk: &str| json!({"ItemCollectionKey": {"pk": {"S": pk}}, "SizeEstimateRangeGB": [0.0, 1.0]});
+    assert_eq!(ok(&db, "PutItem", asked("lsi", "a"))["ItemCollectionMetrics"], expected("a"));
+    // Not asked: not answered.
+    let quiet = ok(&db, "PutItem", json!({"TableName": "lsi", "Item": {"pk": {"S": "a"}, "sk": {"N": "2"}}}));
+    assert_eq!(quiet.get("ItemCollectionMetrics"), None);
+    let updated = ok(
+        &db,
+        "UpdateItem",
+        json!({"TableName": "lsi", "Key": key("a", 2), "UpdateExpression": "SET l = :l", "ExpressionAttributeValues": {":l": {"S": "x"}},
+               "ReturnItemCollectionMetrics": "SIZE"}),
+    );
+    assert_eq!(updated["ItemCollectionMetrics"], expected("a"));
+    let deleted = ok(&db, "DeleteItem", json!({"TableName": "lsi", "Key": key("a", 2), "ReturnItemCollectionMetrics": "SIZE"}));
+    assert_eq!(deleted["ItemCollectionMetrics"], expected("a"));
+    // A batch: per table, one entry per collection touched; the LSI-less table has none.
+    let batch = ok(
+        &db,
+        "BatchWriteItem",
+        json!({"RequestItems": {
+            "lsi": [{"PutRequest": {"Item": {"pk": {"S": "b"}, "sk": {"N": "1"}}}}, {"PutRequest": {"Item": {"pk": {"S": "b"}, "sk": {"N": "2"}}}},
+                    {"PutRequest": {"Item": {"pk": {"S": "c"}, "sk": {"N": "1"}}}}],
+            "plain": [{"PutRequest": {"Item": {"pk": {"S": "z"}, "sk": {"N": "1"}}}}]
+        }, "ReturnItemCollectionMetrics": "SIZE"}),
+    );
+    assert_eq!(batch["ItemCollectionMetrics"], json!({"lsi": [expected("b"), expected("c")]}));
+    let transaction = ok(
+        &db,
+        "TransactWriteItems",
+        json!({"TransactItems": [{"Put": {"TableName": "lsi", "Item": {"pk": {"S": "d"}, "sk": {"N": "1"}}}},
+                                 {"ConditionCheck": {"TableName": "lsi", "Key": key("a", 1), "ConditionExpression": "attribute_exists(pk)"}}],
+               "ReturnItemCollectionMetrics": "SIZE"}),
+    );
+    assert_eq!(transaction["ItemCollectionMetrics"], json!({"lsi": [expected("d")]}));
+}
+
+#[test]
+fn transactions_over_4_mb_are_refused() {
+    let db = service();
+    create(&db, "tbl");
+    // Eleven items of ~390 KB: each is under the 400 KB item limit, together over 4 MB.
+    let big = "x".repeat(390 * 1024);
+    let items: Vec<Value> = (0..11).map(|sk| json!({"Put": {"TableName": "tbl", "Item": {"pk": {"S": "p"}, "sk": {"N": sk.to_string()}, "blob": {"S": big}}}})).collect();
+    let e = err(&db, "TransactWriteItems", json!({"TransactItems": items}));
+    assert_eq!((&*e.code, &*e.message), ("ValidationException", "Transaction request cannot be larger than 4 MB"));
+    assert_eq!(count(&db, "tbl").0, 0);
+    // Ten of them (3.9 MB) commit.
+    ok(&db, "TransactWriteItems", json!({"TransactItems": items[..10]}));
+    assert_eq!(count(&db, "tbl").0, 10);
+}

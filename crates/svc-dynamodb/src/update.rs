@@ -7,6 +7,7 @@ use nimbus_dynamodb_lang::{Item, item_size, item_to_json, project_paths, write_c
 use serde_json::{Map, Value};
 
 use crate::DynamoDb;
+use crate::collections;
 use crate::actions::{Decision, WriteAction};
 use crate::capacity::report_one;
 use crate::errors::{Res, invalid};
@@ -53,17 +54,19 @@ impl Returned {
 }
 
 impl DynamoDb {
-    pub(crate) fn update_item(&self, ctx: &RequestContext, input: &Document) -> Res<Document> {
+    pub(crate) async fn update_item(&self, ctx: &RequestContext, input: &Document) -> Res<Document> {
         let returned = Returned::parse(input)?;
         let (place, table) = self.table_for_items(ctx, input)?;
         let action = WriteAction::update(&table, members(input))?;
-        let (old, decision) = self.apply_one(&place, &action)?;
+        let collection = collections::wanted(input, &action);
+        let (old, decision) = self.apply_one_async(&place, action).await?;
         let mut out = Map::new();
         if let Some(attributes) = returned.attributes(old.as_ref(), &decision) {
             out.insert("Attributes".into(), item_to_json(&attributes));
         }
         let size = old.as_ref().map_or(0, item_size).max(decision.new.as_ref().map_or(0, item_size));
         report_one(&mut out, input, &table.name, write_capacity_units(size));
+        collections::report_one(&mut out, &self.store, &table, collection.as_ref())?;
         Ok(Value::Object(out))
     }
 }
