@@ -262,5 +262,5 @@ def test_acknowledged_item_writes_survive_kill_9(start_nimbus, data_dir):
 def test_operations_not_built_yet_answer_not_implemented(ddb, unique):
     name = f"ni-{unique}"
     create_table(ddb, name)
-    code, status, message = error_of(ddb.create_backup, TableName=name, BackupName="backup-1")
-    assert (code, status) == ("NotImplemented", 501) and "CreateBackup" in message
+    code, status, message = error_of(ddb.describe_global_table, GlobalTableName=name)
+    assert (code, status) == ("NotImplemented", 501) and "DescribeGlobalTable" in message

@@ -1,7 +1,7 @@
 //! The event bus: how one service hands work to another without depending on it.
 //!
-//! SNS fans out to SQS queues and HTTP endpoints, S3 notifies SQS and SNS, and later targets
-//! (Lambda, EventBridge) join the same way. The sending crate builds a [`Delivery`] and calls
+//! SNS fans out to SQS queues and HTTP endpoints, S3 notifies SQS and SNS, CloudTrail writes log
+//! files into S3 buckets, and later targets (Lambda, EventBridge) join the same way. The sending crate builds a [`Delivery`] and calls
 //! [`EventBus::deliver`]; the binary's bus routes it to the receiving service's in-process entry
 //! point (or makes the HTTP call). Service crates never call each other and never see HTTP
 //! themselves.
@@ -41,6 +41,28 @@ pub enum Delivery {
         headers: Vec<(String, String)>,
         body: String,
     },
+    /// An object written into an S3 bucket by a service (CloudTrail log files), as the bucket's
+    /// owner; bucket notifications fire as for any PUT.
+    Object {
+        bucket: String,
+        key: String,
+        body: Vec<u8>,
+        content_type: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        content_encoding: Option<String>,
+    },
+}
+
+impl Delivery {
+    /// The ARN, URL or bucket a delivery is for, for logs.
+    pub fn target(&self) -> &str {
+        match self {
+            Delivery::Queue { queue_arn, .. } => queue_arn,
+            Delivery::Topic { topic_arn, .. } => topic_arn,
+            Delivery::Http { url, .. } => url,
+            Delivery::Object { bucket, .. } => bucket,
+        }
+    }
 }
 
 /// What a delivery attempt came to.
@@ -74,4 +96,11 @@ impl From<ServiceError> for DeliveryError {
 #[async_trait::async_trait]
 pub trait EventBus: Send + Sync {
     async fn deliver(&self, delivery: &Delivery) -> Result<(), DeliveryError>;
+
+    /// Whether the target of `delivery` exists now, checked without delivering (CloudTrail's
+    /// CreateTrail checks its bucket this way). `None`: this bus cannot tell.
+    fn target_exists(&self, delivery: &Delivery) -> Option<bool> {
+        let _ = delivery;
+        None
+    }
 }

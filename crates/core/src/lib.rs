@@ -4,6 +4,7 @@
 //! [`Document`] already validated against the operation's input shape, and it answers with an output
 //! document or a [`ServiceError`]. It never sees HTTP; the protocol codecs own the wire.
 
+pub mod audit;
 pub mod authz;
 pub mod bus;
 pub mod clock;
@@ -16,6 +17,7 @@ pub mod kms;
 pub mod service;
 pub mod web_identity;
 
+pub use audit::{ApiCall, AuditSink, CallNote, Interest};
 pub use authz::{Authorizer, Denied};
 pub use bus::{Delivery, DeliveryError, EventBus};
 pub use clock::Clock;

@@ -1,5 +1,6 @@
 //! The event bus behind [`nimbus_core::EventBus`]: routes a delivery to the service that takes
-//! it (SQS queues in process) or makes the HTTP call (SNS http subscriptions). Service crates
+//! it (SQS queues, SNS topics and S3 objects in process) or makes the HTTP call (SNS http
+//! subscriptions). Service crates
 //! only know the trait; this is the one place that knows them all.
 
 use std::sync::Arc;
@@ -7,6 +8,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use nimbus_core::{Delivery, DeliveryError, EventBus};
+use nimbus_svc_s3::S3Front;
 use nimbus_svc_sns::Sns;
 use nimbus_svc_sqs::Sqs;
 
@@ -19,6 +21,8 @@ pub struct Bus {
     pub sqs: Arc<Sqs>,
     /// Set once SNS exists (SNS itself is built with this bus).
     pub sns: std::sync::OnceLock<Arc<Sns>>,
+    /// Set once S3 exists (S3 itself is built with this bus): CloudTrail's log files.
+    pub s3: std::sync::OnceLock<Arc<S3Front>>,
 }
 
 #[async_trait::async_trait]
@@ -31,6 +35,17 @@ impl EventBus for Bus {
                 None => Err(DeliveryError::Transient("SNS is not running yet".into())),
             },
             Delivery::Http { url, headers, body } => post(url, headers, body).await,
+            Delivery::Object { .. } => match self.s3.get() {
+                Some(s3) => s3.deliver(delivery).await,
+                None => Err(DeliveryError::Transient("S3 is not running yet".into())),
+            },
+        }
+    }
+
+    fn target_exists(&self, delivery: &Delivery) -> Option<bool> {
+        match delivery {
+            Delivery::Object { bucket, .. } => self.s3.get().map(|s3| s3.bucket_exists(bucket)),
+            _ => None,
         }
     }
 }

@@ -20,7 +20,7 @@ pub enum Command {
     ///
     /// Outbound https:// calls (SNS deliveries, OIDC providers' keys) trust the system's CA
     /// certificates; point SSL_CERT_FILE (or SSL_CERT_DIR) at a bundle to trust another CA.
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// List, per service, the operations Nimbus implements out of the AWS model's total.
     Services {
         /// Print JSON (the same document as GET /_nimbus/services).
@@ -77,6 +77,18 @@ pub struct ServeArgs {
     #[arg(long, env = "NIMBUS_MAX_BODY_MIB", default_value_t = 256)]
     pub max_body_mib: usize,
 
+    /// SES: keep new identities pending (as AWS does until DNS or the verification link proves
+    /// them) until `POST /_nimbus/ses/verify?identity=...` verifies them; sends from unverified
+    /// identities are refused with MessageRejected. By default identities are verified at once.
+    #[arg(long, env = "NIMBUS_SES_REQUIRE_VERIFICATION", value_parser = clap::builder::BoolishValueParser::new())]
+    pub ses_require_verification: bool,
+
+    /// SES: also send every message SES stores to this SMTP server (`host:port`, plain SMTP;
+    /// e.g. a local mail catcher), in the background. A relay failure is logged, never fails
+    /// the send.
+    #[arg(long, env = "NIMBUS_SES_SMTP_RELAY", value_name = "HOST:PORT")]
+    pub ses_smtp_relay: Option<String>,
+
     /// Log filter (tracing syntax): `info`, `warn`, `nimbus::access=info,warn`, ...
     #[arg(long, env = "NIMBUS_LOG", default_value = "warn")]
     pub log: String,
@@ -93,6 +105,15 @@ impl ServeArgs {
     pub fn auth_mode(&self) -> nimbus_server::AuthMode {
         let enforce = std::env::var("NIMBUS_ENFORCE_IAM").is_ok_and(|v| v == "1" || v.eq_ignore_ascii_case("true"));
         if enforce { nimbus_server::AuthMode::Strict } else { self.auth.into() }
+    }
+}
+
+impl ServeArgs {
+    pub fn ses_options(&self) -> nimbus_svc_ses::SesOptions {
+        nimbus_svc_ses::SesOptions {
+            require_verification: self.ses_require_verification,
+            smtp_relay: self.ses_smtp_relay.clone().filter(|r| !r.trim().is_empty()),
+        }
     }
 }
 

@@ -2,11 +2,13 @@
 
 mod bus;
 mod cli;
+mod cloudtrail;
 mod dynamodb;
 mod http_client;
 mod kms;
 mod oidc;
 mod s3;
+mod ses;
 mod sns;
 mod sqs;
 
@@ -29,7 +31,7 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command {
-        Command::Serve(args) => serve(args),
+        Command::Serve(args) => serve(*args),
         Command::Services { json } => services(json),
     }
 }
@@ -57,8 +59,9 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
         auth_mode: args.auth_mode(),
         max_body_bytes: args.max_body_mib * 1024 * 1024,
     };
-    let built = build_services(&store, &clock, &credentials, &config);
+    let built = build_services(&store, &clock, &credentials, &config, args.ses_options());
     let nimbus = Nimbus::new(config, store.clone(), clock.clone(), credentials.clone(), built.set);
+    let built_recorder = built.cloudtrail_recorder;
 
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async move {
@@ -76,6 +79,8 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
         tracing::info!("shut down cleanly");
         anyhow::Ok(())
     })?;
+    // The calls CloudTrail still had queued (at most a fraction of a second's worth).
+    built_recorder.flush();
     drop(store);
     Ok(())
 }
@@ -92,9 +97,17 @@ fn log_filter(filter: &str) -> String {
 struct Built {
     set: ServiceSet,
     sns: Arc<nimbus_svc_sns::Sns>,
+    /// CloudTrail's audit sink, flushed at shutdown.
+    cloudtrail_recorder: nimbus_svc_cloudtrail::Recorder,
 }
 
-fn build_services(store: &Store, clock: &Clock, credentials: &Arc<Credentials>, config: &Config) -> Built {
+fn build_services(
+    store: &Store,
+    clock: &Clock,
+    credentials: &Arc<Credentials>,
+    config: &Config,
+    ses_options: nimbus_svc_ses::SesOptions,
+) -> Built {
     // IAM first: strict mode's authorizer and STS find principals, roles and policies in it.
     let iam = Arc::new(nimbus_svc_iam::Iam::new(store.clone(), clock.clone(), credentials.clone()));
     let iam_directory = iam.directory();
@@ -125,10 +138,14 @@ fn build_services(store: &Store, clock: &Clock, credentials: &Arc<Credentials>, 
     ];
     let sqs = Arc::new(nimbus_svc_sqs::Sqs::new(store.clone(), clock.clone()).with_key_manager(keys.clone()));
     services.push(sqs.clone());
-    let bus = Arc::new(bus::Bus { sqs: sqs.clone(), sns: Default::default() });
+    let bus = Arc::new(bus::Bus { sqs: sqs.clone(), sns: Default::default(), s3: Default::default() });
     let sns = Arc::new(nimbus_svc_sns::Sns::new(store.clone(), clock.clone(), bus.clone()));
     let _ = bus.sns.set(sns.clone());
     services.push(sns.clone());
+    // SES v1 and v2 over one state; bounce/complaint/delivery notifications go out on the bus.
+    let ses = Arc::new(nimbus_svc_ses::Ses::new(store.clone(), clock.clone(), ses_options, Some(bus.clone() as Arc<dyn nimbus_core::EventBus>)));
+    services.push(ses.clone());
+    services.push(Arc::new(ses.v2()));
     let s3 = Arc::new(s3::S3(Arc::new(nimbus_svc_s3::S3Front::with_defaults(
         store.clone(),
         clock.clone(),
@@ -138,17 +155,33 @@ fn build_services(store: &Store, clock: &Clock, credentials: &Arc<Credentials>, 
         &config.default_region,
         Some(bus.clone() as Arc<dyn nimbus_core::EventBus>),
     ))));
+    let _ = bus.s3.set(s3.0.clone());
     s3.0.set_authorizer(authorizer.clone());
     s3.0.set_key_manager(keys);
+    // CloudTrail records every call the server serves (its recorder is the server's audit sink)
+    // and writes trails' log files into S3 through the bus.
+    let cloudtrail = Arc::new(nimbus_svc_cloudtrail::CloudTrail::new(store.clone(), clock.clone()).with_event_bus(bus.clone()));
+    let cloudtrail_recorder = cloudtrail.recorder();
+    services.push(cloudtrail.clone());
     let sns_pages = Arc::new(sns::SnsPages { sns: sns.clone(), account_id: config.account_id.clone(), region: config.default_region.clone() });
     let set = ServiceSet {
         services,
         http_services: vec![s3.clone()],
-        sweepers: vec![s3, Arc::new(sqs::SqsSweeper(sqs)), Arc::new(kms::KmsSweeper(kms)), Arc::new(dynamodb::DynamoDbSweeper(dynamodb))],
-        admin_pages: vec![sns_pages],
+        sweepers: vec![
+            s3,
+            Arc::new(sqs::SqsSweeper(sqs)),
+            Arc::new(kms::KmsSweeper(kms)),
+            Arc::new(dynamodb::DynamoDbSweeper(dynamodb)),
+            Arc::new(cloudtrail::CloudTrailSweeper(cloudtrail)),
+        ],
+        admin_pages: vec![
+            sns_pages,
+            Arc::new(ses::SesPages { ses, account_id: config.account_id.clone(), region: config.default_region.clone() }),
+        ],
         authorizer: Some(authorizer),
+        audit: Some(Arc::new(cloudtrail_recorder.clone())),
     };
-    Built { set, sns }
+    Built { set, sns, cloudtrail_recorder }
 }
 
 /// `nimbus services`: per service, the operations implemented out of the model's total.
@@ -162,7 +195,7 @@ fn services(json: bool) -> anyhow::Result<()> {
         auth_mode: AuthMode::Default,
         max_body_bytes: 0,
     };
-    let services = build_services(&store, &clock, &credentials, &config).set;
+    let services = build_services(&store, &clock, &credentials, &config, Default::default()).set;
     let nimbus = Nimbus::new(config, store.clone(), clock.clone(), credentials.clone(), services);
     let coverage = nimbus_server::admin::coverage(&nimbus);
     if json {

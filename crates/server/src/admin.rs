@@ -33,18 +33,25 @@ pub fn handle(nimbus: &Arc<Nimbus>, req: &HttpRequest) -> Option<HttpResponse> {
             Ok(()) => ok(json!({"reset": true})),
             Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, &format!("reset failed: {e}")),
         },
-        (&Method::GET, p) if let Some(page) = service_page(nimbus, p, &req.query) => page,
-        (_, p) if p.starts_with("/_nimbus") => error(StatusCode::NOT_FOUND, &format!("no admin endpoint {} {p}", req.method)),
+        (method, p) if let Some(page) = service_page(nimbus, method, p, req) => page,
+        (_, p) if p.starts_with("/_nimbus") || nimbus.claimed_admin_path(p) => {
+            error(StatusCode::NOT_FOUND, &format!("no admin endpoint {} {p}", req.method))
+        }
         _ => return None,
     })
 }
 
-/// `GET /_nimbus/<service>/<page>`: a service's own page (see `AdminPages`).
-fn service_page(nimbus: &Nimbus, path: &str, query: &str) -> Option<HttpResponse> {
-    let rest = path.strip_prefix("/_nimbus/")?;
-    let (name, page) = rest.split_once('/').map_or((rest, ""), |(n, p)| (n, p));
-    let pages = nimbus.admin_pages(name)?;
-    let (status, content_type, body) = pages.get(&format!("/{page}"), query)?;
+/// `/_nimbus/<service>/<page>` or a path a service claims (`/_aws/ses`): a service's own page
+/// (see `AdminPages`).
+fn service_page(nimbus: &Nimbus, method: &Method, path: &str, req: &HttpRequest) -> Option<HttpResponse> {
+    let (pages, rest) = match path.strip_prefix("/_nimbus/") {
+        Some(rest) => {
+            let (name, page) = rest.split_once('/').map_or((rest, ""), |(n, p)| (n, p));
+            (nimbus.admin_pages(name)?, format!("/{page}"))
+        }
+        None => (nimbus.claiming_pages(path)?, path.to_owned()),
+    };
+    let (status, content_type, body) = pages.handle(method, &rest, &req.query, &req.body)?;
     let mut headers = http::HeaderMap::new();
     headers.insert(http::header::CONTENT_TYPE, http::HeaderValue::from_static(content_type));
     Some(HttpResponse { status: StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR), headers, body: body.into() })

@@ -4,10 +4,11 @@ use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 
 use futures::FutureExt;
-use nimbus_core::{CredentialRegistry, Principal, RequestContext, ServiceError};
+use nimbus_core::{ApiCall, CredentialRegistry, Interest, Principal, RequestContext, ServiceError};
 use nimbus_model::Operation;
 use nimbus_protocol::{HttpRequest, HttpResponse, Protocol, Wire};
 
+use crate::audit::{CallTrace, record_form};
 use crate::classify::{Classified, classify};
 use crate::credentials::account_for_key;
 use crate::sqs_queue_url::fill_queue_url_from_path;
@@ -40,6 +41,10 @@ pub async fn handle_aws(nimbus: &Arc<Nimbus>, req: HttpRequest, request_id: &str
     };
     let op = model.operation(op_name).expect("operation_name returns the model's names");
     let operation = Some(op_name.to_owned());
+    // Whether CloudTrail keeps this call: an in-memory lookup. Only kept calls pay for their
+    // record (the input's record form, and the output's for calls that change something).
+    let interest = nimbus.audit().map_or(Interest::Skip, |sink| sink.interest(&service_name, op_name));
+    let mut trace = CallTrace::default();
 
     // Everything from here may panic in a service; the panic becomes this request's 500.
     let run = async {
@@ -47,6 +52,9 @@ pub async fn handle_aws(nimbus: &Arc<Nimbus>, req: HttpRequest, request_id: &str
         let (account_id, principal) =
             authenticate(nimbus, &req, signature.as_ref(), &classified.service.signing_name, op, wire.protocol)?;
         let region = signature.as_ref().map_or_else(|| nimbus.config.default_region.clone(), |s| s.region.clone());
+        if interest.keeps() {
+            trace.caller = Some((account_id.clone(), region.clone(), principal.clone()));
+        }
         let service = nimbus
             .service(&service_name)
             .filter(|s| s.operations().contains(&op_name))
@@ -54,6 +62,9 @@ pub async fn handle_aws(nimbus: &Arc<Nimbus>, req: HttpRequest, request_id: &str
         let mut input = nimbus_protocol::decode_unvalidated(&wire, op, &req)?;
         fill_queue_url_from_path(model, op, &req, &mut input);
         nimbus_protocol::validate::validate_input(&wire, op, &input)?;
+        if interest.keeps() {
+            trace.request_parameters = op.input.as_ref().map(|shape| record_form(model, &shape.shape, &input));
+        }
         let ctx = RequestContext {
             request_id: request_id.to_owned(),
             account_id,
@@ -77,17 +88,46 @@ pub async fn handle_aws(nimbus: &Arc<Nimbus>, req: HttpRequest, request_id: &str
                 .map_err(|denied| access_denied(model, wire.protocol, denied.message))?;
         }
         let output = service.call(&ctx, op_name, input).await?;
-        Ok::<_, ServiceError>(nimbus_protocol::encode_response(&wire, op, &output))
+        let response = nimbus_protocol::encode_response(&wire, op, &output);
+        if interest.wants_response() {
+            trace.response_elements = op.output.as_ref().map(|shape| record_form(model, &shape.shape, &output));
+        }
+        Ok::<_, ServiceError>(response)
     };
-    let response = match AssertUnwindSafe(run).catch_unwind().await {
-        Ok(Ok(response)) => response,
-        Ok(Err(err)) => fail(err),
+    let (response, error) = match AssertUnwindSafe(run).catch_unwind().await {
+        Ok(Ok(response)) => (response, None),
+        Ok(Err(err)) => {
+            let noted = interest.keeps().then(|| (err.code.to_string(), err.message.clone()));
+            (fail(err), noted)
+        }
         Err(panic) => {
             let what = panic_message(&panic);
             tracing::error!(request_id, service = %service_name, operation = op_name, "panic while serving: {what}");
-            fail(ServiceError::internal("An internal error occurred while processing the request."))
+            let err = ServiceError::internal("An internal error occurred while processing the request.");
+            let noted = interest.keeps().then(|| (err.code.to_string(), err.message.clone()));
+            (fail(err), noted)
         }
     };
+    // The record, once the outcome is known: successes, service errors and refusals alike.
+    if let Some(sink) = nimbus.audit()
+        && let Some((account_id, region, principal)) = trace.caller
+    {
+        sink.record(ApiCall {
+            event_time_ms: nimbus.clock.now_millis(),
+            service: service_name.clone(),
+            event_source: format!("{}.amazonaws.com", classified.service.signing_name),
+            operation: op_name.to_owned(),
+            account_id,
+            region,
+            principal: Some(principal),
+            source_ip,
+            user_agent: header(&req, "user-agent").map(str::to_owned),
+            request_id: request_id.to_owned(),
+            request_parameters: trace.request_parameters,
+            response_elements: trace.response_elements,
+            error,
+        });
+    }
     Outcome { response, service: Some(service_name), operation }
 }
 

@@ -33,11 +33,28 @@ pub trait Sweeper: Send + Sync {
 }
 
 /// A service's own pages under `/_nimbus/<name>/` (SNS's signing certificate and its email
-/// mailbox): plain GETs answered with bytes, outside any AWS protocol.
+/// mailbox, SES's mailbox): answered with bytes, outside any AWS protocol. Like every admin
+/// path they are decided before classification.
 pub trait AdminPages: Send + Sync {
     /// The path segment after `/_nimbus/` (`sns`).
     fn name(&self) -> &'static str;
     /// Answers `GET /_nimbus/<name><rest>?<query>` with (status, content type, body); `None`
     /// when there is no such page.
     fn get(&self, rest: &str, query: &str) -> Option<(u16, &'static str, Vec<u8>)>;
+    /// Paths outside `/_nimbus/` these pages also answer, each with everything under it
+    /// (`/_aws/ses`: LocalStack's endpoint that tests already call).
+    fn claimed_paths(&self) -> &'static [&'static str] {
+        &[]
+    }
+    /// Answers any method: `rest` is the path after `/_nimbus/<name>`, or the whole path for a
+    /// claimed one. By default GETs go to [`AdminPages::get`] and other methods find nothing.
+    fn handle(&self, method: &http::Method, rest: &str, query: &str, body: &[u8]) -> Option<(u16, &'static str, Vec<u8>)> {
+        let _ = body;
+        if method == http::Method::GET { self.get(rest, query) } else { None }
+    }
+}
+
+/// Whether `path` is `claimed` or under it.
+pub fn claims(claimed: &str, path: &str) -> bool {
+    path.strip_prefix(claimed).is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
 }

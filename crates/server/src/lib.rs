@@ -10,6 +10,7 @@
 //! server keeps serving.
 
 pub mod admin;
+pub mod audit;
 pub mod authorize;
 pub mod classify;
 pub mod credentials;
@@ -29,7 +30,7 @@ use bytes::Bytes;
 use futures::FutureExt;
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
-use nimbus_core::{Authorizer, Clock, Service};
+use nimbus_core::{AuditSink, Authorizer, Clock, Service};
 use nimbus_protocol::{HttpRequest, HttpResponse};
 use nimbus_store::Store;
 use tokio::net::TcpListener;
@@ -69,6 +70,7 @@ pub struct Nimbus {
     sweepers: Vec<Arc<dyn Sweeper>>,
     admin_pages: Vec<Arc<dyn AdminPages>>,
     authorizer: Option<Arc<dyn Authorizer>>,
+    audit: Option<Arc<dyn AuditSink>>,
     started: Instant,
 }
 
@@ -81,6 +83,8 @@ pub struct ServiceSet {
     pub admin_pages: Vec<Arc<dyn AdminPages>>,
     /// Strict mode's decision point (`authorize::PolicyAuthorizer`); `None` allows everything.
     pub authorizer: Option<Arc<dyn Authorizer>>,
+    /// Where every served call is recorded (CloudTrail's recorder); `None` records nothing.
+    pub audit: Option<Arc<dyn AuditSink>>,
 }
 
 /// How often the sweepers run on their own (wall time).
@@ -100,6 +104,7 @@ impl Nimbus {
             sweepers: set.sweepers,
             admin_pages: set.admin_pages,
             authorizer: set.authorizer,
+            audit: set.audit,
             started: Instant::now(),
         })
     }
@@ -109,6 +114,11 @@ impl Nimbus {
         self.authorizer.as_ref().filter(|a| a.enforcing())
     }
 
+    /// Where served calls are recorded, if anywhere.
+    pub(crate) fn audit(&self) -> Option<&Arc<dyn AuditSink>> {
+        self.audit.as_ref()
+    }
+
     pub fn service(&self, model_name: &str) -> Option<&Arc<dyn Service>> {
         self.services.get(model_name)
     }
@@ -116,6 +126,16 @@ impl Nimbus {
     /// The service pages whose name is the first segment of `rest` (the path after `/_nimbus/`).
     pub(crate) fn admin_pages(&self, name: &str) -> Option<&Arc<dyn AdminPages>> {
         self.admin_pages.iter().find(|p| p.name() == name)
+    }
+
+    /// The service pages that claim `path` outside `/_nimbus/` (`/_aws/ses`).
+    pub(crate) fn claiming_pages(&self, path: &str) -> Option<&Arc<dyn AdminPages>> {
+        self.admin_pages.iter().find(|p| p.claimed_paths().iter().any(|c| http_service::claims(c, path)))
+    }
+
+    /// Whether a service's pages claim `path` (so it is an admin path, never a service's).
+    pub fn claimed_admin_path(&self, path: &str) -> bool {
+        self.claiming_pages(path.trim_end_matches('/')).is_some()
     }
 
     pub fn http_service(&self, model_name: &str) -> Option<&Arc<dyn HttpService>> {
@@ -212,21 +232,36 @@ async fn handle(nimbus: Arc<Nimbus>, mut req: http::Request<Incoming>, peer: Soc
     // notifications' sourceIPAddress.
     req.extensions_mut().insert(peer);
     if !admin::is_admin_path(req.uri().path())
+        && !nimbus.claimed_admin_path(req.uri().path())
         && let Some(s3) = nimbus.http_service(s3_route::S3)
         && let s3_route::Route::S3 { signature } = s3_route::route(&req)
     {
+        // What the audit record needs of the request (the S3 front notes the rest).
+        let audit_request = nimbus.audit().map(|_| audit::S3Request {
+            peer,
+            region: signature.as_ref().map_or_else(|| nimbus.config.default_region.clone(), |s| s.region.clone()),
+            default_account: nimbus.config.account_id.clone(),
+            user_agent: req.headers().get(http::header::USER_AGENT).and_then(|v| v.to_str().ok()).map(str::to_owned),
+        });
         if let Some(signature) = signature {
             req.extensions_mut().insert(*signature);
         }
         let (method, path) = (req.method().clone(), req.uri().path().to_owned());
-        let response = match AssertUnwindSafe(s3.handle(req)).catch_unwind().await {
+        let mut response = match AssertUnwindSafe(s3.handle(req)).catch_unwind().await {
             Ok(response) => response,
             Err(panic) => {
                 tracing::error!(service = "s3", "panic while serving: {}", dispatch::panic_message(&panic));
                 s3_route::internal_error()
             }
         };
+        // The front noted the operation and caller of calls it authenticated (`CallNote`).
+        let note = response.extensions_mut().remove::<nimbus_core::CallNote>();
         let request_id = response.headers().get("x-amz-request-id").and_then(|v| v.to_str().ok()).unwrap_or("-");
+        if let (Some(sink), Some(audit_request), Some(note)) = (nimbus.audit(), audit_request, note)
+            && sink.interest("s3", &note.operation).keeps()
+        {
+            sink.record(audit::s3_call(note, audit_request, request_id, nimbus.clock.now_millis()));
+        }
         tracing::info!(
             target: "nimbus::access",
             request_id,

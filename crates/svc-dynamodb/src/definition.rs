@@ -20,7 +20,8 @@ pub fn check_table_name(name: &str) -> Res<()> {
     check_name(name, "tableName")
 }
 
-fn check_name(name: &str, member: &str) -> Res<()> {
+/// A table or backup name in another member (`targetTableName`, `backupName`), by the same rules.
+pub fn check_name(name: &str, member: &str) -> Res<()> {
     let shown = format!("'{name}'");
     let length = name.chars().count();
     if length < 3 {

@@ -84,6 +84,17 @@ pub fn table_description(place: &Place, table: &TableRecord, stats: &TableStats,
     if let Some(class) = &table.table_class {
         doc.insert("TableClassSummary".into(), json!({"TableClass": class}));
     }
+    if let Some(restore) = &table.restore {
+        let mut summary = Map::new();
+        if let Some(arn) = &restore.source_backup_arn {
+            summary.insert("SourceBackupArn".into(), json!(arn));
+        }
+        summary.insert("SourceTableArn".into(), json!(restore.source_table_arn));
+        summary.insert("RestoreDateTime".into(), timestamp(restore.restore_ms));
+        // Restores complete before their request returns (Nimbus builds the table in it).
+        summary.insert("RestoreInProgress".into(), json!(false));
+        doc.insert("RestoreSummary".into(), Value::Object(summary));
+    }
     doc.insert("DeletionProtectionEnabled".into(), json!(table.deletion_protection));
     if let Some(limits) = table.on_demand {
         doc.insert("OnDemandThroughput".into(), on_demand(limits));
@@ -113,7 +124,7 @@ fn throughput(t: &Throughput) -> Value {
     Value::Object(doc)
 }
 
-fn on_demand(limits: crate::records::OnDemandLimits) -> Value {
+pub fn on_demand(limits: crate::records::OnDemandLimits) -> Value {
     let mut doc = Map::new();
     if let Some(read) = limits.max_read {
         doc.insert("MaxReadRequestUnits".into(), json!(read));
@@ -124,7 +135,7 @@ fn on_demand(limits: crate::records::OnDemandLimits) -> Value {
     Value::Object(doc)
 }
 
-fn projection(p: &Projection) -> Value {
+pub fn projection(p: &Projection) -> Value {
     match p {
         Projection::Include(names) => json!({"ProjectionType": "INCLUDE", "NonKeyAttributes": names}),
         other => json!({"ProjectionType": other.type_name()}),

@@ -74,3 +74,19 @@ pub fn constraint(value: &str, member: &str, constraint: &str) -> ServiceError {
 pub fn member_null(member: &str) -> ServiceError {
     constraint("null", member, "Member must not be null")
 }
+
+/// The backup and restore operations' missing table (TableNotFoundException, not the
+/// control plane's ResourceNotFoundException).
+pub fn table_not_found_for_backups(name: &str) -> ServiceError {
+    ServiceError::new("TableNotFoundException", format!("Table not found: {name}"))
+}
+
+pub fn backup_not_found(arn: &str) -> ServiceError {
+    ServiceError::new("BackupNotFoundException", format!("Backup not found: {arn}"))
+}
+
+/// A restore's target table exists already (the restores' error; CreateTable's is
+/// ResourceInUseException).
+pub fn table_already_exists(name: &str) -> ServiceError {
+    ServiceError::new("TableAlreadyExistsException", format!("Table already exists: {name}"))
+}

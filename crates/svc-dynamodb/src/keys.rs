@@ -177,6 +177,7 @@ mod tests {
             tags: Default::default(),
             ttl: Default::default(),
             recovery: Default::default(),
+            restore: None,
         }
     }
 

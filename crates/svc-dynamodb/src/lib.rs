@@ -46,6 +46,15 @@
 //! - **TTL** (`ttl_sweeper.rs`): tables with TTL enabled registered in the scope `dynamodb.ttl`;
 //!   an index of items by expiry, `ddbt/{table id}/{uuid}`, kept by every write; `DynamoDb::sweep`
 //!   deletes what expired (and trims stream records older than 24 hours).
+//! - **Backups** (`backups.rs`): one `dynamodb.backup` record per backup (scope
+//!   `{account}/{region}`, key `{table}/backup/{label}`) holding the table's definition and
+//!   counts; its items in the ordered space `ddbk/{uuid}` (a SYSTEM backup keeps its deleted
+//!   table's `ddb/{table id}`); SYSTEM backups also registered by expiry in the scope
+//!   `dynamodb.system_backups`. Restores (`restore.rs`) build a new table from them.
+//! - **Point-in-time recovery** (`pitr.rs`): while PITR is on, the change log `ddbp/{table id}/{uuid}`
+//!   (named in `TableStats`) gets each item change's key and previous image, keyed by time then
+//!   sequence, appended by `storage::write_item_by`; tables with PITR registered in the scope
+//!   `dynamodb.pitr` for the sweeper's trimming.
 //!
 //! # Status transitions
 //! Tables and indexes are ACTIVE as soon as the request that creates or changes them returns
@@ -63,6 +72,7 @@
 //! Operations not in [`OPERATIONS`] answer `NotImplemented` (501).
 
 mod actions;
+mod backups;
 mod batch;
 mod capacity;
 mod collections;
@@ -73,10 +83,12 @@ mod idempotency;
 mod items;
 mod keys;
 mod partiql;
+mod pitr;
 mod query;
 mod query_keys;
 mod reads;
 mod records;
+mod restore;
 mod scan;
 mod storage;
 mod streams;
@@ -116,6 +128,7 @@ const INLINE_READS: &[&str] = &[
     "ListTagsOfResource",
     "DescribeTimeToLive",
     "DescribeContinuousBackups",
+    "DescribeBackup",
     "DescribeLimits",
     "DescribeEndpoints",
 ];
@@ -124,9 +137,12 @@ pub const OPERATIONS: &[&str] = &[
     "BatchExecuteStatement",
     "BatchGetItem",
     "BatchWriteItem",
+    "CreateBackup",
     "CreateTable",
+    "DeleteBackup",
     "DeleteItem",
     "DeleteTable",
+    "DescribeBackup",
     "DescribeContinuousBackups",
     "DescribeEndpoints",
     "DescribeLimits",
@@ -135,10 +151,13 @@ pub const OPERATIONS: &[&str] = &[
     "ExecuteStatement",
     "ExecuteTransaction",
     "GetItem",
+    "ListBackups",
     "ListTables",
     "ListTagsOfResource",
     "PutItem",
     "Query",
+    "RestoreTableFromBackup",
+    "RestoreTableToPointInTime",
     "Scan",
     "TagResource",
     "TransactGetItems",
@@ -226,6 +245,12 @@ impl DynamoDb {
             "DescribeTimeToLive" => self.describe_time_to_live(ctx, input),
             "DescribeContinuousBackups" => self.describe_continuous_backups(ctx, input),
             "UpdateContinuousBackups" => self.update_continuous_backups(ctx, input),
+            "CreateBackup" => self.create_backup(ctx, input),
+            "DescribeBackup" => self.describe_backup(ctx, input),
+            "ListBackups" => self.list_backups(ctx, input),
+            "DeleteBackup" => self.delete_backup(ctx, input),
+            "RestoreTableFromBackup" => self.restore_table_from_backup(ctx, input),
+            "RestoreTableToPointInTime" => self.restore_table_to_point_in_time(ctx, input),
             "DescribeLimits" => Ok(Self::describe_limits()),
             "DescribeEndpoints" => Ok(Self::describe_endpoints(ctx)),
             "GetItem" => self.get_item(ctx, input),
@@ -254,10 +279,14 @@ impl Service for DynamoDb {
     }
 
     /// `dynamodb:<Operation>` on the table the request names (by name or ARN), or `*` for the
-    /// account-wide operations; tag operations name their ResourceArn.
+    /// account-wide operations; tag operations name their ResourceArn, backup operations their
+    /// BackupArn; restores also need item reads and writes on the target table.
     fn access(&self, ctx: &RequestContext, operation: &str, input: &Document) -> Vec<Access> {
         let place = Self::place(ctx);
         if let Some(accesses) = transactions::multi_table_access(&place, operation, input) {
+            return accesses;
+        }
+        if let Some(accesses) = restore::backup_access(&place, operation, input) {
             return accesses;
         }
         let resource = match (input.get("TableName").and_then(Value::as_str), input.get("ResourceArn").and_then(Value::as_str)) {
@@ -302,3 +331,5 @@ mod tests_streams;
 mod tests_writes;
 #[cfg(test)]
 mod tests_reads;
+#[cfg(test)]
+mod tests_backups;

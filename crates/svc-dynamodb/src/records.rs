@@ -157,6 +157,16 @@ pub struct PointInTimeRecovery {
     pub enabled_at_ms: Option<i64>,
 }
 
+/// A restored table's origin, as DescribeTable's RestoreSummary reports it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RestoreSummary {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source_backup_arn: Option<String>,
+    pub source_table_arn: String,
+    /// The backup's creation time, or the point in time restored to.
+    pub restore_ms: i64,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum BillingMode {
     Provisioned,
@@ -209,6 +219,9 @@ pub struct TableRecord {
     pub ttl: TimeToLive,
     #[serde(default)]
     pub recovery: PointInTimeRecovery,
+    /// What the table was restored from (RestoreTableFromBackup, RestoreTableToPointInTime).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub restore: Option<RestoreSummary>,
 }
 
 impl Record for TableRecord {
@@ -251,7 +264,8 @@ pub fn new_index_space(table_id: &str) -> String {
 ///
 /// Every item write's transaction reads and rewrites this record, so it also carries what each
 /// write must keep up besides items and indexes, as of that transaction: the live stream and
-/// its sequence counter, and the TTL index (see `streams.rs`, `ttl_sweeper.rs`). A write then
+/// its sequence counter, the TTL index and the point-in-time recovery log (see `streams.rs`,
+/// `ttl_sweeper.rs`, `pitr.rs`). A write then
 /// never appends to a stream UpdateTable has just ended, however stale the request's table
 /// definition.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -270,6 +284,9 @@ pub struct TableStats {
     /// The index of items by expiry time, while TTL is enabled.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ttl_index: Option<crate::ttl_sweeper::TtlIndex>,
+    /// The change log of point-in-time recovery, while it is enabled.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pitr: Option<crate::pitr::PitrLog>,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]

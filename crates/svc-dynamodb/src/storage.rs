@@ -61,11 +61,12 @@ pub fn write_item(txn: &Txn, table: &TableRecord, key: &[u8], old: Option<&Item>
 }
 
 /// [`write_item`] for a change made by `change` (a TTL deletion names the service): also keeps
-/// the TTL index and appends the change to the table's live stream, as of this transaction's
-/// `stats`.
+/// the TTL index, appends the change to the table's live stream and, while point-in-time
+/// recovery is on, to its change log, as of this transaction's `stats`.
 pub fn write_item_by(txn: &Txn, table: &TableRecord, key: &[u8], old: Option<&Item>, new: Option<&Item>, stats: &mut TableStats, change: Change) -> Res<()> {
     crate::ttl_sweeper::index_change(txn, key, old, new, stats)?;
     crate::streams::record_change(txn, table, old, new, stats, change)?;
+    crate::pitr::log_change(txn, key, old, new, stats, change)?;
     for index in table.indexes() {
         let old_entry = old.and_then(|item| index_entry_key(index, item, key));
         let new_entry = new.and_then(|item| index_entry_key(index, item, key));
@@ -123,6 +124,58 @@ pub fn backfill(txn: &Txn, table: &TableRecord, index: &IndexRecord, stats: &mut
         }
         if page.len() < PAGE {
             return Ok(());
+        }
+        after = page.last().map(|(k, _)| k.clone());
+    }
+}
+
+/// Copies every pair of the ordered space `from` into `to` as stored (items keep their
+/// encoding), in the caller's transaction: a backup's snapshot, a restore's starting items.
+pub fn copy_items(txn: &Txn, from: &str, to: &str) -> Res<()> {
+    const PAGE: usize = 1000;
+    let mut after: Option<Vec<u8>> = None;
+    loop {
+        let lower = after.as_deref().map_or(Bound::Unbounded, Bound::Excluded);
+        let page = txn.ordered_range(from, lower, Bound::Unbounded, Direction::Forward, PAGE)?;
+        for (key, value) in &page {
+            txn.ordered_put(to, key, value)?;
+        }
+        if page.len() < PAGE {
+            return Ok(());
+        }
+        after = page.last().map(|(k, _)| k.clone());
+    }
+}
+
+/// Counts the items of a new table (a restore's) and builds all its indexes from them, in one
+/// pass (one decode per item), in the caller's transaction; returns its counts.
+pub fn index_all(txn: &Txn, table: &TableRecord) -> Res<TableStats> {
+    const PAGE: usize = 1000;
+    let mut stats = TableStats::default();
+    for index in table.indexes() {
+        stats.indexes.insert(index.name.clone(), Default::default());
+    }
+    let space = table.item_space();
+    let mut after: Option<Vec<u8>> = None;
+    loop {
+        let lower = after.as_deref().map_or(Bound::Unbounded, Bound::Excluded);
+        let page = txn.ordered_range(&space, lower, Bound::Unbounded, Direction::Forward, PAGE)?;
+        for (key, value) in &page {
+            let item = decode_item(value)?;
+            stats.items += 1;
+            stats.bytes += item_size(&item) as i64;
+            for index in table.indexes() {
+                if let Some(entry) = index_entry_key(index, &item, key) {
+                    let projected = project(table, index, &item);
+                    let figures = stats.indexes.entry(index.name.clone()).or_default();
+                    figures.items += 1;
+                    figures.bytes += item_size(&projected) as i64;
+                    txn.ordered_put(&index.space, &entry, &encode_item(&projected))?;
+                }
+            }
+        }
+        if page.len() < PAGE {
+            return Ok(stats);
         }
         after = page.last().map(|(k, _)| k.clone());
     }

@@ -4,7 +4,7 @@
 //! changes, new GSIs included (built in the same transaction), are complete when it returns, so
 //! a client's `table_exists` waiter or status poll passes at the first look. DeleteTable's
 //! answer says DELETING; the table is gone when it returns and its items are purged in the
-//! background.
+//! background, unless PITR was on: then they become the table's SYSTEM backup (`backups.rs`).
 
 use nimbus_core::{Document, RequestContext, ServiceError};
 use nimbus_store::Txn;
@@ -15,7 +15,7 @@ use crate::describe::{Place, table_description};
 use crate::errors::{Fail, Res, invalid, invalid_parameter, table_exists, table_not_found};
 use crate::records::{BillingMode, StreamSettings, TableRecord, TableStats, Throughput};
 use crate::storage;
-use crate::{streams, ttl_sweeper};
+use crate::{backups, pitr, streams, ttl_sweeper};
 use crate::DynamoDb;
 
 /// UpdateTable's answer when nothing in the request changes the table (AWS lists what it
@@ -100,6 +100,7 @@ impl DynamoDb {
             tags: tag_map,
             ttl: Default::default(),
             recovery: Default::default(),
+            restore: None,
         };
         let scope = place.scope();
         let (table, stats) = self.store.transaction(|t| {
@@ -141,6 +142,7 @@ impl DynamoDb {
     pub(crate) fn delete_table(&self, ctx: &RequestContext, input: &Document) -> Res<Document> {
         let (place, name) = self.resolve_table_name(ctx, input)?;
         let scope = place.scope();
+        let now = self.clock.now_millis();
         let (table, stats) = self.store.transaction(|t| {
             let table = t.get::<TableRecord>(&scope, &name)?.ok_or_else(|| Fail(table_not_found(&name)))?;
             if table.deletion_protection {
@@ -149,12 +151,18 @@ impl DynamoDb {
             let mut stats = t.get::<TableStats>(&scope, &table.id)?.unwrap_or_default();
             // The stream outlives the table by 24 hours, disabled, as on AWS.
             if stats.stream.is_some() {
-                streams::close_stream(t, &place, &mut table.clone(), &mut stats, self.clock.now_millis())?;
+                streams::close_stream(t, &place, &mut table.clone(), &mut stats, now)?;
             }
             ttl_sweeper::disable(t, &place, &name, &mut stats)?;
+            pitr::disable(t, &place, &name, &mut stats)?;
             t.delete::<TableRecord>(&scope, &name)?;
             t.delete::<TableStats>(&scope, &table.id)?;
-            t.ordered_drop_space(&table.item_space())?;
+            if table.recovery.enabled {
+                // AWS keeps a SYSTEM backup of a table deleted with PITR on; it takes the items.
+                backups::system_backup(t, &place, &table, &stats, now)?;
+            } else {
+                t.ordered_drop_space(&table.item_space())?;
+            }
             for index in table.indexes() {
                 t.ordered_drop_space(&index.space)?;
             }

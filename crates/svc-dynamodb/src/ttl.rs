@@ -2,19 +2,18 @@
 //!
 //! TTL changes take effect at once (ENABLED/DISABLED, never ENABLING/DISABLING) and AWS's
 //! one-change-per-hour limit is not applied (chosen: tests toggle TTL freely). Expired items
-//! are deleted by the sweeper (`ttl_sweeper.rs`). Point-in-time recovery is recorded and described; there is no restore.
+//! are deleted by the sweeper (`ttl_sweeper.rs`). Point-in-time recovery settings are kept here;
+//! the change log they switch on and the restore are in `pitr.rs` and `restore.rs`.
 
-use nimbus_core::{Document, RequestContext, ServiceError};
+use nimbus_core::{Document, RequestContext};
 use serde_json::{Value, json};
 
 use crate::describe::timestamp;
-use crate::errors::{Fail, Res, invalid};
+use crate::errors::{Fail, Res, invalid, table_not_found_for_backups};
+use crate::pitr::{self, RECOVERY_DAYS};
 use crate::records::{PointInTimeRecovery, TableRecord, TableStats, TimeToLive};
 use crate::ttl_sweeper;
 use crate::DynamoDb;
-
-/// AWS's default and largest PITR recovery period.
-const RECOVERY_DAYS: i64 = 35;
 
 impl DynamoDb {
     pub(crate) fn update_time_to_live(&self, ctx: &RequestContext, input: &Document) -> Res<Document> {
@@ -60,19 +59,21 @@ impl DynamoDb {
         Ok(json!({"TimeToLiveDescription": description}))
     }
 
-    fn backups_table(&self, ctx: &RequestContext, input: &Document) -> Res<(String, String)> {
-        let (place, name) = self.resolve_table_name(ctx, input)?;
-        Ok((place.scope(), name))
-    }
-
     pub(crate) fn describe_continuous_backups(&self, ctx: &RequestContext, input: &Document) -> Res<Document> {
-        let (scope, name) = self.backups_table(ctx, input)?;
-        let table = self.store.get::<TableRecord>(&scope, &name)?.ok_or_else(|| table_not_found_for_backups(&name))?;
-        Ok(json!({"ContinuousBackupsDescription": self.backups_description(&table.recovery)}))
+        let given = input.get("TableName").and_then(Value::as_str).unwrap_or_default();
+        let (place, name) = Self::table_named_for_backups(ctx, given, "tableName")?;
+        let scope = place.scope();
+        let table = self.store.get::<TableRecord>(&scope, &name)?.ok_or_else(|| Fail(table_not_found_for_backups(&name)))?;
+        let stats = self.store.get::<TableStats>(&scope, &table.id)?.unwrap_or_default();
+        Ok(json!({"ContinuousBackupsDescription": self.backups_description(&table, &stats)}))
     }
 
+    /// Enabling starts the table's change log (`pitr.rs`) in the same transaction; disabling
+    /// drops it, so a later enabling starts a new recovery window, as on AWS.
     pub(crate) fn update_continuous_backups(&self, ctx: &RequestContext, input: &Document) -> Res<Document> {
-        let (scope, name) = self.backups_table(ctx, input)?;
+        let given = input.get("TableName").and_then(Value::as_str).unwrap_or_default();
+        let (place, name) = Self::table_named_for_backups(ctx, given, "tableName")?;
+        let scope = place.scope();
         let spec = &input["PointInTimeRecoverySpecification"];
         let enable = spec.get("PointInTimeRecoveryEnabled").and_then(Value::as_bool).unwrap_or(false);
         let days = spec.get("RecoveryPeriodInDays").and_then(Value::as_i64);
@@ -80,8 +81,9 @@ impl DynamoDb {
             return invalid("Invalid Request: Cannot specify RecoveryPeriodInDays when disabling point-in-time recovery.");
         }
         let now = self.clock.now_millis();
-        let recovery = self.store.transaction(|t| {
-            let mut table = t.get::<TableRecord>(&scope, &name)?.ok_or_else(|| table_not_found_for_backups(&name))?;
+        let (table, stats) = self.store.transaction(|t| {
+            let mut table = t.get::<TableRecord>(&scope, &name)?.ok_or_else(|| Fail(table_not_found_for_backups(&name)))?;
+            let mut stats = t.get::<TableStats>(&scope, &table.id)?.unwrap_or_default();
             table.recovery = match (enable, table.recovery.enabled) {
                 (false, _) => PointInTimeRecovery::default(),
                 (true, was) => PointInTimeRecovery {
@@ -90,31 +92,32 @@ impl DynamoDb {
                     enabled_at_ms: if was { table.recovery.enabled_at_ms } else { Some(now) },
                 },
             };
+            if enable {
+                pitr::enable(t, &place, &table, &mut stats, now)?;
+            } else {
+                pitr::disable(t, &place, &name, &mut stats)?;
+            }
             t.put(&scope, &name, &table)?;
-            Ok::<_, Fail>(table.recovery)
+            t.put(&scope, &table.id, &stats)?;
+            Ok::<_, Fail>((table, stats))
         })?;
-        Ok(json!({"ContinuousBackupsDescription": self.backups_description(&recovery)}))
+        if !enable {
+            self.purge_in_background();
+        }
+        Ok(json!({"ContinuousBackupsDescription": self.backups_description(&table, &stats)}))
     }
 
-    fn backups_description(&self, recovery: &PointInTimeRecovery) -> Value {
-        let pitr = if recovery.enabled {
-            let now = self.clock.now_millis();
-            let days = recovery.recovery_days.unwrap_or(RECOVERY_DAYS);
-            let earliest = recovery.enabled_at_ms.unwrap_or(now).max(now - days * 86_400_000);
-            json!({
+    fn backups_description(&self, table: &TableRecord, stats: &TableStats) -> Value {
+        let pitr = match pitr::window(table, stats, self.clock.now_millis()) {
+            Some((earliest, latest)) => json!({
                 "PointInTimeRecoveryStatus": "ENABLED",
-                "RecoveryPeriodInDays": days,
+                "RecoveryPeriodInDays": table.recovery.recovery_days.unwrap_or(RECOVERY_DAYS),
                 "EarliestRestorableDateTime": timestamp(earliest),
-                "LatestRestorableDateTime": timestamp(now),
-            })
-        } else {
-            json!({"PointInTimeRecoveryStatus": "DISABLED"})
+                "LatestRestorableDateTime": timestamp(latest),
+            }),
+            None => json!({"PointInTimeRecoveryStatus": "DISABLED"}),
         };
         // Continuous backups themselves are always on for DynamoDB tables.
         json!({"ContinuousBackupsStatus": "ENABLED", "PointInTimeRecoveryDescription": pitr})
     }
-}
-
-fn table_not_found_for_backups(name: &str) -> Fail {
-    Fail(ServiceError::new("TableNotFoundException", format!("Table not found: {name}")))
 }

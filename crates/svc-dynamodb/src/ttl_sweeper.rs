@@ -148,17 +148,24 @@ pub struct SweepReport {
     pub trimmed: usize,
     /// Disabled streams removed 24 hours after they ended.
     pub streams_removed: usize,
+    /// Point-in-time recovery log entries older than their table's recovery period.
+    pub pitr_trimmed: usize,
+    /// SYSTEM backups removed 35 days after their table's deletion.
+    pub backups_expired: usize,
 }
 
 impl DynamoDb {
-    /// DynamoDB's clock-driven upkeep: TTL deletions, then stream trimming. Errors are logged
-    /// and the rest of the sweep goes on; the next sweep retries.
+    /// DynamoDB's clock-driven upkeep: TTL deletions, then stream trimming, point-in-time
+    /// recovery log trimming and SYSTEM backup expiry. Errors are logged and the rest of the
+    /// sweep goes on; the next sweep retries.
     pub fn sweep(&self) -> SweepReport {
         let mut report = SweepReport::default();
         let now_ms = self.clock.now_millis();
         self.expire_items(now_ms, &mut report);
         self.trim_streams(now_ms, &mut report);
-        if report.trimmed + report.streams_removed > 0 {
+        report.pitr_trimmed = self.trim_pitr_logs(now_ms);
+        report.backups_expired = self.expire_system_backups(now_ms);
+        if report.trimmed + report.streams_removed + report.backups_expired > 0 {
             self.purge_in_background();
         }
         report

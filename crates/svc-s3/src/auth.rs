@@ -94,6 +94,7 @@ impl S3Access for NimbusAccess {
     async fn check(&self, cx: &mut S3AccessContext<'_>) -> S3Result<()> {
         let principal = self.authenticate(cx)?;
         let caller = cx.extensions_mut().get::<Caller>().cloned();
+        let audit_slot = cx.extensions_mut().get::<crate::audit::AuditSlot>().cloned();
         let source_ip = cx
             .extensions_mut()
             .get::<std::net::SocketAddr>()
@@ -102,6 +103,11 @@ impl S3Access for NimbusAccess {
         let operation = cx.s3_op().name();
         let bucket = cx.s3_path().get_bucket_name();
         let key = cx.s3_path().get_object_key();
+        // The audit record's note, before any refusal: AWS records denied calls too.
+        if let Some(slot) = &audit_slot {
+            let host = cx.headers().get(http::header::HOST).and_then(|v| v.to_str().ok());
+            slot.fill(crate::audit::note(operation, &principal, caller.as_ref(), bucket, key, host));
+        }
         if let Some(authorizer) = self.authorizer.enforcing()
             && let Principal::Aws { arn, account } = &principal
         {

@@ -106,6 +106,13 @@ pub async fn complete(
         return http::Response::from_parts(parts, s3s::Body::empty());
     };
     let bytes = collected.to_bytes();
+    // The code and message, for the call's audit record (`audit.rs`).
+    if let Some(inner) = std::str::from_utf8(&bytes).ok().and_then(|xml| between(xml, "<Error>", "</Error>"))
+        && let Some(code) = between(inner, "<Code>", "</Code>")
+    {
+        let message = between(inner, "<Message>", "</Message>").unwrap_or_else(|| default_message(code));
+        parts.extensions.insert(crate::audit::ErrorInfo { code: code.to_owned(), message: message.to_owned() });
+    }
     let completed = match std::str::from_utf8(&bytes).ok().and_then(|xml| rewrite(xml, resource, request_id)) {
         Some(xml) => Bytes::from(xml),
         None => bytes,

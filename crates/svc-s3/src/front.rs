@@ -146,6 +146,29 @@ impl S3Front {
             })
     }
 
+    /// Whether a bucket of this name exists (CloudTrail checks a trail's bucket).
+    pub fn bucket_exists(&self, bucket: &str) -> bool {
+        self.backend.bucket_exists(bucket).unwrap_or(false)
+    }
+
+    /// Takes an object from another service through the event bus
+    /// ([`nimbus_core::Delivery::Object`]): written as the bucket's owner through the normal PUT
+    /// path. A missing bucket is a permanent failure.
+    pub async fn deliver(&self, delivery: &nimbus_core::Delivery) -> Result<(), nimbus_core::DeliveryError> {
+        use nimbus_core::DeliveryError;
+        let nimbus_core::Delivery::Object { bucket, key, body, content_type, content_encoding } = delivery else {
+            return Err(DeliveryError::Permanent(format!("S3 takes objects, not {delivery:?}")));
+        };
+        let body = Bytes::from(body.clone());
+        self.backend
+            .put_object_internal(bucket, key, body, content_type, content_encoding.as_deref())
+            .await
+            .map_err(|e| match e.code() {
+                S3ErrorCode::NoSuchBucket => DeliveryError::Permanent(format!("bucket {bucket} does not exist")),
+                code => DeliveryError::Transient(format!("writing s3://{bucket}/{key}: {}", code.as_str())),
+            })
+    }
+
     pub async fn handle(
         &self,
         req: http::Request<hyper::body::Incoming>,
@@ -170,6 +193,8 @@ impl S3Front {
             .map(str::to_owned);
         let method = req.method().clone();
         let target = request_target(&host, req.uri().path());
+        // Filled by the access hook for the call's audit record (`audit.rs`).
+        let audit = crate::audit::AuditSlot::default();
         let response = if let Some(bucket) = crate::host::parse_website_host(&host) {
             crate::website::serve(&self.service, &self.store, &bucket, &req, &request_id).await
         } else if method == http::Method::OPTIONS {
@@ -191,6 +216,7 @@ impl S3Front {
                 source_ip,
                 form_upload,
             });
+            req.extensions_mut().insert(audit.clone());
             let prepared = if form_upload {
                 self.prepare_form_upload(&mut req).await
             } else {
@@ -208,7 +234,11 @@ impl S3Front {
             }
         };
         let response = crate::errors::complete(response, &resource, &request_id).await;
+        let note = audit.take(response.extensions().get::<crate::audit::ErrorInfo>());
         let mut response = response.map(|body| body.boxed_unsync());
+        if let Some(note) = note {
+            response.extensions_mut().insert(note);
+        }
         // An actual cross-origin request gets its CORS headers, errors included.
         if method != http::Method::OPTIONS
             && let (Some(origin), Some((bucket, _))) = (&origin, &target)

@@ -28,6 +28,7 @@
 
 mod access;
 mod acl;
+mod audit;
 mod auth;
 mod backend;
 mod bucket_config;

@@ -657,11 +657,7 @@ impl NotifierInner {
 
 /// The ARN (or URL) a delivery is for, for logs.
 pub fn target(delivery: &Delivery) -> &str {
-    match delivery {
-        Delivery::Queue { queue_arn, .. } => queue_arn,
-        Delivery::Topic { topic_arn, .. } => topic_arn,
-        Delivery::Http { url, .. } => url,
-    }
+    delivery.target()
 }
 
 #[cfg(test)]

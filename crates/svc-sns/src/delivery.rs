@@ -146,6 +146,8 @@ async fn dead_letter(inner: &Inner, pending: &PendingDelivery, why: &str) {
     let body = match &pending.target {
         Target::Bus { delivery: Delivery::Queue { body, .. } } | Target::Bus { delivery: Delivery::Http { body, .. } } => body.clone(),
         Target::Bus { delivery: Delivery::Topic { message, .. } } => message.clone(),
+        // SNS never sends objects; the arm only keeps the match exhaustive.
+        Target::Bus { delivery: Delivery::Object { .. } } => String::new(),
         Target::Mail { mail, .. } => mail.body.clone(),
     };
     let delivery = Delivery::Queue {

@@ -9,6 +9,7 @@ mod attributes;
 mod buckets;
 mod encryption;
 mod integrity;
+mod internal;
 mod lifecycle;
 mod list;
 mod multipart;
