@@ -1,7 +1,8 @@
 //! The event bus: how one service hands work to another without depending on it.
 //!
 //! SNS fans out to SQS queues and HTTP endpoints, S3 notifies SQS and SNS, CloudTrail writes log
-//! files into S3 buckets, and later targets (Lambda, EventBridge) join the same way. The sending crate builds a [`Delivery`] and calls
+//! files into S3 buckets, CloudWatch Logs publishes metric-filter datapoints to CloudWatch, SNS
+//! mails into SES's mailbox, and later targets (Lambda, EventBridge) join the same way. The sending crate builds a [`Delivery`] and calls
 //! [`EventBus::deliver`]; the binary's bus routes it to the receiving service's in-process entry
 //! point (or makes the HTTP call). Service crates never call each other and never see HTTP
 //! themselves.
@@ -51,6 +52,53 @@ pub enum Delivery {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         content_encoding: Option<String>,
     },
+    /// Datapoints for CloudWatch (metric filters of CloudWatch Logs, the standard metrics other
+    /// services publish about themselves), in one namespace of one account and region.
+    Metrics {
+        account_id: String,
+        region: String,
+        namespace: String,
+        data: Vec<MetricDatum>,
+    },
+    /// A plain-text mail into SES's mailbox (SNS email subscriptions).
+    Mail {
+        account_id: String,
+        region: String,
+        from: String,
+        to: String,
+        subject: String,
+        body: String,
+    },
+}
+
+/// One CloudWatch datapoint as PutMetricData takes it, for metrics another service publishes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MetricDatum {
+    pub metric_name: String,
+    /// Name/value pairs, in the order given (CloudWatch identifies a metric by the set).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub dimensions: Vec<(String, String)>,
+    /// Milliseconds since the Unix epoch, on Nimbus's clock.
+    pub timestamp_ms: i64,
+    pub value: MetricValue,
+    /// A CloudWatch `StandardUnit` name (`Count`, `Seconds`, ...), `None` for `None`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unit: Option<String>,
+    /// 1 for high resolution, 60 (the default) for standard.
+    #[serde(default = "standard_resolution")]
+    pub storage_resolution: u32,
+}
+
+fn standard_resolution() -> u32 {
+    60
+}
+
+/// What one datapoint carries: a single value, or a statistic set already summarised.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum MetricValue {
+    Single { value: f64 },
+    StatisticSet { sample_count: f64, sum: f64, minimum: f64, maximum: f64 },
 }
 
 impl Delivery {
@@ -61,6 +109,8 @@ impl Delivery {
             Delivery::Topic { topic_arn, .. } => topic_arn,
             Delivery::Http { url, .. } => url,
             Delivery::Object { bucket, .. } => bucket,
+            Delivery::Metrics { namespace, .. } => namespace,
+            Delivery::Mail { to, .. } => to,
         }
     }
 }

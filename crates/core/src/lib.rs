@@ -19,7 +19,7 @@ pub mod web_identity;
 
 pub use audit::{ApiCall, AuditSink, CallNote, Interest};
 pub use authz::{Authorizer, Denied};
-pub use bus::{Delivery, DeliveryError, EventBus};
+pub use bus::{Delivery, DeliveryError, EventBus, MetricDatum, MetricValue};
 pub use clock::Clock;
 pub use context::{Principal, RequestContext};
 pub use credentials::{Credential, CredentialRegistry, Session};

@@ -1,5 +1,5 @@
 //! The event bus behind [`nimbus_core::EventBus`]: routes a delivery to the service that takes
-//! it (SQS queues, SNS topics and S3 objects in process) or makes the HTTP call (SNS http
+//! it (SQS queues, SNS topics, S3 objects, SES mail and CloudWatch metrics in process) or makes the HTTP call (SNS http
 //! subscriptions). Service crates
 //! only know the trait; this is the one place that knows them all.
 
@@ -8,7 +8,9 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use nimbus_core::{Delivery, DeliveryError, EventBus};
+use nimbus_svc_cloudwatch::CloudWatch;
 use nimbus_svc_s3::S3Front;
+use nimbus_svc_ses::Ses;
 use nimbus_svc_sns::Sns;
 use nimbus_svc_sqs::Sqs;
 
@@ -23,6 +25,10 @@ pub struct Bus {
     pub sns: std::sync::OnceLock<Arc<Sns>>,
     /// Set once S3 exists (S3 itself is built with this bus): CloudTrail's log files.
     pub s3: std::sync::OnceLock<Arc<S3Front>>,
+    /// Set once SES exists: SNS email subscriptions land in its mailbox.
+    pub ses: std::sync::OnceLock<Arc<Ses>>,
+    /// Set once CloudWatch exists: metric filters' datapoints and standard metrics.
+    pub cloudwatch: std::sync::OnceLock<Arc<CloudWatch>>,
 }
 
 #[async_trait::async_trait]
@@ -38,6 +44,14 @@ impl EventBus for Bus {
             Delivery::Object { .. } => match self.s3.get() {
                 Some(s3) => s3.deliver(delivery).await,
                 None => Err(DeliveryError::Transient("S3 is not running yet".into())),
+            },
+            Delivery::Mail { account_id, region, from, to, subject, body } => match self.ses.get() {
+                Some(ses) => ses.deliver_mail(account_id, region, from, to, subject, body).await.map(drop).map_err(DeliveryError::from),
+                None => Err(DeliveryError::Transient("SES is not running yet".into())),
+            },
+            Delivery::Metrics { .. } => match self.cloudwatch.get() {
+                Some(cloudwatch) => cloudwatch.deliver(delivery).await.map_err(DeliveryError::from),
+                None => Err(DeliveryError::Transient("CloudWatch is not running yet".into())),
             },
         }
     }

@@ -27,6 +27,17 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// CloudWatch Logs from the terminal, against a running Nimbus.
+    Logs {
+        #[command(subcommand)]
+        command: LogsCommand,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum LogsCommand {
+    /// Print a log group's events, and with --follow keep printing new ones (like `aws logs tail`).
+    Tail(crate::logs_tail::TailArgs),
 }
 
 #[derive(Args)]

@@ -6,6 +6,8 @@ mod cloudtrail;
 mod dynamodb;
 mod http_client;
 mod kms;
+mod logs_tail;
+mod observability;
 mod oidc;
 mod s3;
 mod ses;
@@ -33,6 +35,7 @@ fn main() -> anyhow::Result<()> {
     match cli.command {
         Command::Serve(args) => serve(*args),
         Command::Services { json } => services(json),
+        Command::Logs { command: cli::LogsCommand::Tail(args) } => logs_tail::run(args),
     }
 }
 
@@ -138,12 +141,13 @@ fn build_services(
     ];
     let sqs = Arc::new(nimbus_svc_sqs::Sqs::new(store.clone(), clock.clone()).with_key_manager(keys.clone()));
     services.push(sqs.clone());
-    let bus = Arc::new(bus::Bus { sqs: sqs.clone(), sns: Default::default(), s3: Default::default() });
+    let bus = Arc::new(bus::Bus { sqs: sqs.clone(), sns: Default::default(), s3: Default::default(), ses: Default::default(), cloudwatch: Default::default() });
     let sns = Arc::new(nimbus_svc_sns::Sns::new(store.clone(), clock.clone(), bus.clone()));
     let _ = bus.sns.set(sns.clone());
     services.push(sns.clone());
     // SES v1 and v2 over one state; bounce/complaint/delivery notifications go out on the bus.
     let ses = Arc::new(nimbus_svc_ses::Ses::new(store.clone(), clock.clone(), ses_options, Some(bus.clone() as Arc<dyn nimbus_core::EventBus>)));
+    let _ = bus.ses.set(ses.clone());
     services.push(ses.clone());
     services.push(Arc::new(ses.v2()));
     let s3 = Arc::new(s3::S3(Arc::new(nimbus_svc_s3::S3Front::with_defaults(
@@ -163,16 +167,25 @@ fn build_services(
     let cloudtrail = Arc::new(nimbus_svc_cloudtrail::CloudTrail::new(store.clone(), clock.clone()).with_event_bus(bus.clone()));
     let cloudtrail_recorder = cloudtrail.recorder();
     services.push(cloudtrail.clone());
-    let sns_pages = Arc::new(sns::SnsPages { sns: sns.clone(), account_id: config.account_id.clone(), region: config.default_region.clone() });
+    // CloudWatch takes metric-filter datapoints from Logs (and standard metrics) through the bus,
+    // and publishes alarm actions to SNS through it.
+    let cloudwatch = Arc::new(nimbus_svc_cloudwatch::CloudWatch::new(store.clone(), clock.clone()).with_event_bus(bus.clone()));
+    let _ = bus.cloudwatch.set(cloudwatch.clone());
+    services.push(cloudwatch.clone());
+    let logs = Arc::new(nimbus_svc_logs::Logs::new(store.clone(), clock.clone()).with_event_bus(bus.clone()));
+    services.push(logs.clone());
+    let sns_pages = Arc::new(sns::SnsPages { sns: sns.clone(), ses: ses.clone(), account_id: config.account_id.clone(), region: config.default_region.clone() });
     let set = ServiceSet {
         services,
         http_services: vec![s3.clone()],
         sweepers: vec![
             s3,
-            Arc::new(sqs::SqsSweeper(sqs)),
+            Arc::new(sqs::SqsSweeper { sqs, bus: bus.clone() }),
             Arc::new(kms::KmsSweeper(kms)),
             Arc::new(dynamodb::DynamoDbSweeper(dynamodb)),
             Arc::new(cloudtrail::CloudTrailSweeper(cloudtrail)),
+            Arc::new(observability::LogsSweeper(logs)),
+            Arc::new(observability::CloudWatchSweeper(cloudwatch)),
         ],
         admin_pages: vec![
             sns_pages,

@@ -1,13 +1,20 @@
 //! SNS's own pages (`/_nimbus/sns/...`), wired into the server: the certificate notifications
-//! are signed with, and the local mailbox email subscriptions deliver to.
+//! are signed with, and the email its subscriptions delivered (kept in SES's mailbox, where
+//! `/_nimbus/ses/messages` shows it too).
 
 use std::sync::Arc;
 
 use nimbus_server::AdminPages;
+use nimbus_svc_ses::{MailFilter, Ses};
 use nimbus_svc_sns::Sns;
+use serde_json::{Value, json};
+
+/// The envelope sender of every SNS email.
+const SNS_SENDER: &str = "no-reply@sns.amazonaws.com";
 
 pub struct SnsPages {
     pub sns: Arc<Sns>,
+    pub ses: Arc<Ses>,
     pub account_id: String,
     pub region: String,
 }
@@ -32,15 +39,34 @@ impl AdminPages for SnsPages {
             let account = param("account").unwrap_or_else(|| self.account_id.clone());
             let region = param("region").unwrap_or_else(|| self.region.clone());
             let address = param("address");
-            return Some(match self.sns.mailbox(&account, &region) {
-                Ok(mails) => {
-                    let mails: Vec<_> = mails.into_iter().filter(|m| address.as_ref().is_none_or(|a| m["to"] == a.as_str())).collect();
-                    (200, "application/json", serde_json::to_vec(&serde_json::json!({ "messages": mails })).unwrap_or_default())
-                }
+            return Some(match self.mailbox(&account, &region, address) {
+                Ok(mails) => (200, "application/json", serde_json::to_vec(&json!({ "messages": mails })).unwrap_or_default()),
                 Err(e) => (500, "text/plain", e.to_string().into_bytes()),
             });
         }
         None
+    }
+}
+
+impl SnsPages {
+    /// SNS's email to `address` (all of it without one), oldest first: what older builds kept in
+    /// SNS's own store, then SES's mailbox.
+    fn mailbox(&self, account: &str, region: &str, address: Option<String>) -> Result<Vec<Value>, nimbus_core::ServiceError> {
+        let mut mails: Vec<Value> = self.sns.mailbox(account, region)?;
+        mails.retain(|m| address.as_ref().is_none_or(|a| m["to"] == a.as_str()));
+        let filter = MailFilter { to: address, from: Some(SNS_SENDER.into()), region: Some(region.into()), ..MailFilter::default() };
+        let from_ses = self.ses.messages_json(&filter)?;
+        for m in from_ses["messages"].as_array().into_iter().flatten().filter(|m| m["account"] == account) {
+            mails.push(json!({
+                "to": m["to"][0],
+                "from": m["source"],
+                "subject": m["subject"],
+                "body": m["text"],
+                "sentMs": m["timestampMs"],
+                "id": m["id"],
+            }));
+        }
+        Ok(mails)
     }
 }
 

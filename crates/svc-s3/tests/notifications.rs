@@ -36,7 +36,7 @@ impl Recorder {
             .map(|d| match d {
                 Delivery::Queue { body, .. } => serde_json::from_str(body).unwrap(),
                 Delivery::Topic { message, .. } => serde_json::from_str(message).unwrap(),
-                Delivery::Http { .. } | Delivery::Object { .. } => panic!("S3 notifications are neither HTTP nor objects"),
+                other => panic!("S3 notifications go to queues and topics only: {other:?}"),
             })
             .collect()
     }
@@ -59,7 +59,7 @@ impl EventBus for Recorder {
             Delivery::Queue { queue_arn, body, .. } => (queue_arn.as_str(), body.as_str()),
             Delivery::Topic { topic_arn, message, .. } => (topic_arn.as_str(), message.as_str()),
             Delivery::Http { url, body, .. } => (url.as_str(), body.as_str()),
-            Delivery::Object { bucket, .. } => (bucket.as_str(), ""),
+            other => (other.target(), ""),
         };
         if arn == MISSING {
             return Err(DeliveryError::Permanent("no such queue".into()));

@@ -89,7 +89,7 @@ fn attempt(inner: &Arc<Inner>, key: String, pending: PendingDelivery) -> impl st
         let started = inner.now();
         let result = match &pending.target {
             Target::Bus { delivery } => inner.deliveries.bus.deliver(delivery).await,
-            Target::Mail { scope, mail } => deliver_mail(&inner, scope.clone(), mail.clone()).await,
+            Target::Mail { scope, mail } => inner.deliveries.bus.deliver(&legacy_mail(scope, mail)).await,
         };
         let outcome = match result {
             Ok(()) => Outcome::Done,
@@ -131,9 +131,17 @@ enum Outcome {
     Failed(String),
 }
 
-async fn deliver_mail(inner: &Inner, scope: String, mail: MailRecord) -> Result<(), DeliveryError> {
-    let key = pending_key(mail.sent_ms, &nimbus_core::ids::uuid());
-    inner.write(move |t| Ok(t.put(&scope, &key, &mail)?)).await.map_err(DeliveryError::from)
+/// A mail staged by a build that kept SNS's own mailbox: now it goes to SES's, like every mail.
+fn legacy_mail(scope: &str, mail: &MailRecord) -> Delivery {
+    let (account_id, region) = scope.split_once('/').unwrap_or((scope, ""));
+    Delivery::Mail {
+        account_id: account_id.to_owned(),
+        region: region.to_owned(),
+        from: "\"AWS Notifications\" <no-reply@sns.amazonaws.com>".to_owned(),
+        to: mail.to.clone(),
+        subject: mail.subject.clone(),
+        body: mail.body.clone(),
+    }
 }
 
 /// What could not be delivered goes to the subscription's dead-letter queue, as the message the
@@ -146,9 +154,10 @@ async fn dead_letter(inner: &Inner, pending: &PendingDelivery, why: &str) {
     let body = match &pending.target {
         Target::Bus { delivery: Delivery::Queue { body, .. } } | Target::Bus { delivery: Delivery::Http { body, .. } } => body.clone(),
         Target::Bus { delivery: Delivery::Topic { message, .. } } => message.clone(),
-        // SNS never sends objects; the arm only keeps the match exhaustive.
-        Target::Bus { delivery: Delivery::Object { .. } } => String::new(),
+        Target::Bus { delivery: Delivery::Mail { body, .. } } => body.clone(),
         Target::Mail { mail, .. } => mail.body.clone(),
+        // SNS never sends objects or metrics; the arm only keeps the match exhaustive.
+        Target::Bus { delivery: Delivery::Object { .. } | Delivery::Metrics { .. } } => String::new(),
     };
     let delivery = Delivery::Queue {
         queue_arn: dlq.clone(),

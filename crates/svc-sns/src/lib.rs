@@ -98,7 +98,8 @@ impl Sns {
         Ok(self.inner.signer.get(&self.inner.store)?.cert_pem.clone())
     }
 
-    /// The email messages delivered to `address` (the local mailbox), oldest first.
+    /// Email delivered by builds before SES took the mailbox, oldest first (new email is in
+    /// SES's mailbox).
     pub fn mailbox(&self, account: &str, region: &str) -> Result<Vec<Value>, ServiceError> {
         let scope = format!("{account}/{region}");
         let mails = list_all::<records::MailRecord>(&self.inner.store, &scope)?;

@@ -9,7 +9,7 @@ use serde_json::{Map, Value, json};
 
 use crate::errors::{Fail, Res, invalid, invalid_value};
 use crate::filter_policy::FilterPolicy;
-use crate::records::{MailRecord, PENDING_SCOPE, PendingDelivery, SubscriptionRecord, Target, TopicDedup, TopicRecord, pending_key};
+use crate::records::{PENDING_SCOPE, PendingDelivery, SubscriptionRecord, Target, TopicDedup, TopicRecord, pending_key};
 use crate::subscriptions::scope_of;
 use crate::topics::{find_topic, parse_topic_arn};
 use crate::{Inner, required, scope, string};
@@ -222,7 +222,15 @@ fn raw(sub: &SubscriptionRecord) -> bool {
 
 /// What a subscription receives of a message, or `None` for protocols not delivered yet
 /// (lambda until Lambda exists, sms, application, firehose: recorded, not sent).
-fn target_for(inner: &Inner, ctx: &RequestContext, topic_arn: &str, sub: &SubscriptionRecord, message: &Message, now: i64) -> Res<Option<Target>> {
+/// The From of SNS's email: the topic's DisplayName (AWS's default name without one) at
+/// AWS's no-reply address.
+pub fn mail_sender(topic: &TopicRecord) -> String {
+    let name = topic.attributes.get("DisplayName").filter(|n| !n.is_empty()).map_or("AWS Notifications", String::as_str);
+    format!("\"{}\" <no-reply@sns.amazonaws.com>", name.replace(['"', '\\'], ""))
+}
+
+fn target_for(inner: &Inner, ctx: &RequestContext, topic: &TopicRecord, sub: &SubscriptionRecord, message: &Message, now: i64) -> Res<Option<Target>> {
+    let topic_arn = topic.arn.as_str();
     let body = || if raw(sub) { Ok(message.text_for(&sub.protocol).to_owned()) } else { envelope(inner, ctx, topic_arn, sub, message, now) };
     Ok(match sub.protocol.as_str() {
         "sqs" => {
@@ -272,14 +280,14 @@ fn target_for(inner: &Inner, ctx: &RequestContext, topic_arn: &str, sub: &Subscr
         "email" | "email-json" => {
             let Some((region, account, _)) = parse_topic_arn(topic_arn) else { return Ok(None) };
             let body = if sub.protocol == "email" { message.text_for("email").to_owned() } else { envelope(inner, ctx, topic_arn, sub, message, now)? };
-            Some(Target::Mail {
-                scope: scope(&account, &region),
-                mail: MailRecord {
+            Some(Target::Bus {
+                delivery: Delivery::Mail {
+                    account_id: account,
+                    region,
+                    from: mail_sender(topic),
                     to: sub.endpoint.clone(),
                     subject: message.subject.clone().unwrap_or_else(|| "AWS Notification Message".into()),
                     body,
-                    topic_arn: topic_arn.into(),
-                    sent_ms: now,
                 },
             })
         }
@@ -321,14 +329,14 @@ pub fn confirmation_delivery(inner: &Inner, ctx: &RequestContext, topic: &TopicR
                 body,
             },
         },
-        _ => Target::Mail {
-            scope: crate::ctx_scope(ctx),
-            mail: MailRecord {
+        _ => Target::Bus {
+            delivery: Delivery::Mail {
+                account_id: ctx.account_id.clone(),
+                region: ctx.region.clone(),
+                from: mail_sender(topic),
                 to: sub.endpoint.clone(),
                 subject: "AWS Notification - Subscription Confirmation".into(),
                 body: if sub.protocol == "email-json" { body } else { format!("{message}\n\n{subscribe_url}\n") },
-                topic_arn: topic.arn.clone(),
-                sent_ms: now,
             },
         },
     };
@@ -434,7 +442,7 @@ async fn publish_checked(inner: &Inner, ctx: &RequestContext, topic: &TopicRecor
             message.id = first;
         } else {
             for sub in subs.iter().filter(|s| matches(s, message)) {
-                if let Some(target) = target_for(inner, ctx, &topic.arn, sub, message, now)? {
+                if let Some(target) = target_for(inner, ctx, topic, sub, message, now)? {
                     staged_all.push(staged(inner, sub, topic.attributes.get("DeliveryPolicy"), target));
                 }
             }

@@ -7,7 +7,8 @@
 //!   [`PENDING_SCOPE`], key `{due ms:016}/{id}` so the scope lists in due order. Written in the
 //!   same commit that accepts the publish, deleted once delivered: an accepted publish is
 //!   delivered after a restart too.
-//! - [`MailRecord`]: email deliveries, kept as the local mailbox (scope `{account}/{region}`).
+//! - [`MailRecord`]: email delivered by builds before SES took the mailbox (scope
+//!   `{account}/{region}`); still listed by [`crate::Sns::mailbox`], never written now.
 //! - [`TopicDedup`]: FIFO topics' recent deduplication ids (scope the topic ARN).
 
 use std::collections::BTreeMap;
@@ -76,7 +77,8 @@ pub struct PendingDelivery {
 pub enum Target {
     /// Through the event bus (SQS, HTTP).
     Bus { delivery: Delivery },
-    /// Into the local mailbox (email, email-json).
+    /// Into SNS's own mailbox, as builds before SES kept it; read only from pending records
+    /// those builds left (new email goes through the bus as [`Delivery::Mail`]).
     Mail { scope: String, mail: MailRecord },
 }
 

@@ -13,6 +13,7 @@
 //! Times (visibility, delays, retention, deduplication windows) read Nimbus's [`Clock`].
 
 mod access;
+mod activity;
 mod attributes;
 mod batch;
 mod errors;
@@ -117,6 +118,18 @@ impl Sqs {
             input["MessageDeduplicationId"] = d.clone().into();
         }
         send::deliver(&self.inner, queue_arn, &input, sender_id).await
+    }
+
+    /// The standard `AWS/SQS` metrics of every queue loaded since the start, as of now on
+    /// Nimbus's clock, grouped by (account, region). Counters restart from zero.
+    pub fn standard_metrics(&self) -> Vec<(String, String, Vec<nimbus_core::MetricDatum>)> {
+        let queues: Vec<Arc<Queue>> = self.inner.queues.read().unwrap_or_else(|p| p.into_inner()).values().cloned().collect();
+        let now = self.inner.clock.now_millis();
+        let mut by_place: std::collections::BTreeMap<(String, String), Vec<nimbus_core::MetricDatum>> = Default::default();
+        for queue in queues.iter().filter(|q| !q.lock().deleted) {
+            by_place.entry((queue.account.clone(), queue.region.clone())).or_default().extend(activity::datapoints(queue, now));
+        }
+        by_place.into_iter().map(|((account, region), data)| (account, region, data)).collect()
     }
 
     /// Clock-driven upkeep: drops messages past retention and expired deduplication ids of

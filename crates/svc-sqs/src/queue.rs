@@ -32,6 +32,8 @@ pub struct Queue {
     pub arrivals: Notify,
     /// FIFO sends hold this across their commit, so sequence numbers reach the queue in order.
     pub send_order: tokio::sync::Mutex<()>,
+    /// Counters for the standard CloudWatch metrics.
+    pub activity: crate::activity::Activity,
 }
 
 impl Queue {
@@ -55,6 +57,7 @@ impl Queue {
             }),
             arrivals: Notify::new(),
             send_order: tokio::sync::Mutex::new(()),
+            activity: Default::default(),
         }
     }
 
@@ -343,6 +346,11 @@ impl State {
             }
         }
         (visible, in_flight, delayed)
+    }
+
+    /// When the oldest message still in the queue (not past retention) was sent.
+    pub fn oldest_sent_ms(&self, now: i64) -> Option<i64> {
+        self.messages.values().filter(|live| !self.expired(live, now)).map(|live| live.record.sent_at_ms).min()
     }
 
     /// When the earliest message not yet visible becomes visible.

@@ -103,6 +103,7 @@ pub async fn receive_message(inner: &Inner, ctx: &RequestContext, input: &Value)
         let wake = until_visible.map_or(deadline, |v| v.min(deadline));
         let _ = tokio::time::timeout_at(wake, arrived).await;
     };
+    queue.activity.received(delivered.len());
     let messages: Vec<Value> = delivered.iter().map(|live| render(&queue, live, fifo, &system_names, &attribute_names)).collect();
     let mut out = Map::new();
     if !messages.is_empty() {
@@ -244,6 +245,8 @@ pub async fn delete_message(inner: &Inner, ctx: &RequestContext, input: &Value) 
 
 async fn delete_one(inner: &Inner, queue: &Queue, handle: &str) -> Res<()> {
     let (seq, token) = parse_receipt(queue, handle)?;
+    // AWS counts every delete with a valid receipt handle, also of a message already gone.
+    queue.activity.deleted(1);
     let removed = matches!(queue.lock().remove(seq, token), Removal::Removed);
     if removed {
         let queue_id = queue.id.clone();
@@ -273,6 +276,7 @@ pub async fn delete_message_batch(inner: &Inner, ctx: &RequestContext, input: &V
             }
         }
     }
+    queue.activity.deleted(successful.len());
     if !removed.is_empty() {
         let queue_id = queue.id.clone();
         inner.write(move |t| delete_messages(t, &queue_id, &removed)).await?;

@@ -256,6 +256,7 @@ async fn send(inner: &Inner, sender_id: &str, queue: &Arc<Queue>, messages: Vec<
         return Err(e);
     }
     for record in new {
+        queue.activity.sent(record.body.len());
         state.insert(record, None);
     }
     drop(state);
