@@ -158,7 +158,7 @@ fn build_services(
         &config.account_id,
         &config.default_region,
         Some(bus.clone() as Arc<dyn nimbus_core::EventBus>),
-    ))));
+    )), bus.clone() as Arc<dyn nimbus_core::EventBus>));
     let _ = bus.s3.set(s3.0.clone());
     s3.0.set_authorizer(authorizer.clone());
     s3.0.set_key_manager(keys);

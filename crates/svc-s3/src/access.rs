@@ -118,6 +118,12 @@ pub fn iam_action(operation: &str) -> (String, bool) {
         "PutBucketLifecycleConfiguration" | "DeleteBucketLifecycle" => {
             bucket("PutLifecycleConfiguration")
         }
+        "PutBucketMetricsConfiguration" | "DeleteBucketMetricsConfiguration" => {
+            bucket("PutMetricsConfiguration")
+        }
+        "GetBucketMetricsConfiguration" | "ListBucketMetricsConfigurations" => {
+            bucket("GetMetricsConfiguration")
+        }
         other => bucket(other),
     }
 }
@@ -501,6 +507,14 @@ mod tests {
         assert_eq!(
             iam_action("DeleteBucketCors"),
             ("s3:PutBucketCORS".to_owned(), false)
+        );
+        assert_eq!(
+            iam_action("ListBucketMetricsConfigurations"),
+            ("s3:GetMetricsConfiguration".to_owned(), false)
+        );
+        assert_eq!(
+            iam_action("DeleteBucketMetricsConfiguration"),
+            ("s3:PutMetricsConfiguration".to_owned(), false)
         );
     }
 }

@@ -193,6 +193,12 @@ impl S3Front {
             .map(str::to_owned);
         let method = req.method().clone();
         let target = request_target(&host, req.uri().path());
+        // Request metrics: one atomic load, unless some bucket has a metrics configuration.
+        let metering = self
+            .backend
+            .request_metrics()
+            .active(&self.store)
+            .then(|| (std::time::Instant::now(), crate::request_metrics::upload_size(req.headers())));
         // Filled by the access hook for the call's audit record (`audit.rs`).
         let audit = crate::audit::AuditSlot::default();
         let response = if let Some(bucket) = crate::host::parse_website_host(&host) {
@@ -235,6 +241,20 @@ impl S3Front {
         };
         let response = crate::errors::complete(response, &resource, &request_id).await;
         let note = audit.take(response.extensions().get::<crate::audit::ErrorInfo>());
+        let metered = match (&metering, &target) {
+            (Some((started, uploaded_bytes)), Some((bucket, key))) => {
+                let operation = note.as_ref().map(|n| n.operation.as_str());
+                let outcome = crate::request_metrics::RequestOutcome {
+                    key: key.as_deref(),
+                    kind: crate::request_metrics::RequestKind::of(operation, &method, key.is_some()),
+                    status: response.status().as_u16(),
+                    uploaded_bytes: *uploaded_bytes,
+                    started: *started,
+                };
+                self.backend.request_metrics().record(bucket, &outcome)
+            }
+            _ => Vec::new(),
+        };
         let mut response = response.map(|body| body.boxed_unsync());
         if let Some(note) = note {
             response.extensions_mut().insert(note);
@@ -254,7 +274,18 @@ impl S3Front {
         if let Ok(value) = http::HeaderValue::from_str(&crate::errors::host_id(&request_id)) {
             headers.insert("x-amz-id-2", value);
         }
-        response
+        match metering {
+            Some((started, _)) => crate::request_metrics::RequestMetrics::meter_body(response, started, metered),
+            None => response,
+        }
+    }
+
+    /// The `AWS/S3` request metrics (dimensions `BucketName`, `FilterId`) of every bucket
+    /// metrics configuration that selected requests since the last call, timestamped now on
+    /// Nimbus's clock and grouped by (bucket owner's account, bucket region). Counters restart
+    /// from zero: call once a minute, as AWS publishes them.
+    pub fn standard_metrics(&self) -> Vec<(String, String, Vec<nimbus_core::MetricDatum>)> {
+        self.backend.request_metrics().datapoints(self.clock.now_millis())
     }
 
     /// Handles keys the registry does not know, before s3s looks at the signature.

@@ -24,6 +24,10 @@
 //!   `backend/encryption.rs` default bucket encryption), checksums (`checksums.rs`,
 //!   `backend/integrity.rs`), Object Lock (`backend/object_lock.rs`), GetObjectAttributes.
 //!
+//! * request metrics (`backend/metrics_config.rs` configurations, `request_metrics.rs`
+//!   counters): requests selected by a bucket's metrics configurations are counted in the
+//!   front and read once a minute by [`S3Front::standard_metrics`] as `AWS/S3` datapoints.
+//!
 //! What the backend does not implement stays s3s's default: `NotImplemented`.
 
 mod access;
@@ -46,6 +50,7 @@ mod notifications;
 mod policy;
 mod post_form;
 mod records;
+mod request_metrics;
 mod sse;
 mod website;
 

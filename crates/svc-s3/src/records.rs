@@ -164,6 +164,8 @@ pub fn delete_bucket_configs(txn: &mut Txn, bucket_id: &str) -> Result<(), Store
     txn.delete::<ObjectLockConfig>(&scope, ObjectLockConfig::NAME)?;
     use crate::notifications::NotificationConfig;
     txn.delete::<NotificationConfig>(&scope, NotificationConfig::NAME)?;
+    use crate::backend::metrics_config::MetricsConfigs;
+    txn.delete::<MetricsConfigs>(&scope, MetricsConfigs::NAME)?;
     Ok(())
 }
 

@@ -12,6 +12,7 @@ mod integrity;
 mod internal;
 mod lifecycle;
 mod list;
+pub(crate) mod metrics_config;
 mod multipart;
 mod notification_config;
 mod object_lock;
@@ -51,6 +52,8 @@ pub struct S3Backend {
     /// KMS for SSE-KMS objects (unset: their data keys are master-key wrapped). Shared by the
     /// clones of the backend, so it can be set after the service is built.
     kms: Arc<std::sync::OnceLock<crate::sse::S3Kms>>,
+    /// The request-metrics configurations compiled, and their counters (shared by the clones).
+    request_metrics: Arc<crate::request_metrics::RequestMetrics>,
 }
 
 impl S3Backend {
@@ -65,6 +68,7 @@ impl S3Backend {
             events: Notifier::default(),
             sequencer: Arc::default(),
             kms: Arc::default(),
+            request_metrics: Arc::default(),
         }
     }
 
@@ -72,6 +76,11 @@ impl S3Backend {
     /// backend and all its clones. Only the first call counts.
     pub fn set_key_manager(&self, keys: Arc<dyn nimbus_core::KeyManager>) {
         let _ = self.kms.set(crate::sse::S3Kms::new(keys));
+    }
+
+    /// The request metrics' configurations and counters.
+    pub(crate) fn request_metrics(&self) -> &crate::request_metrics::RequestMetrics {
+        &self.request_metrics
     }
 
     /// Where the data key of `key` in `bucket` belongs (for [`crate::sse`]).
@@ -368,6 +377,7 @@ impl S3 for S3Backend {
             .map_err(store_error)?;
         let out = self.op_delete_bucket(req)?;
         if let Some(bucket) = bucket {
+            self.request_metrics.forget(&bucket.name);
             crate::bucket_config::delete_object_acls(&self.store, &bucket.id)
                 .map_err(store_error)?;
         }
@@ -805,6 +815,32 @@ impl S3 for S3Backend {
         self.op_get_bucket_notification_configuration(req)
     }
 
+    // ---- request metrics ----
+    async fn put_bucket_metrics_configuration(
+        &self,
+        req: S3Request<PutBucketMetricsConfigurationInput>,
+    ) -> S3Result<S3Response<PutBucketMetricsConfigurationOutput>> {
+        self.op_put_bucket_metrics_configuration(req)
+    }
+    async fn get_bucket_metrics_configuration(
+        &self,
+        req: S3Request<GetBucketMetricsConfigurationInput>,
+    ) -> S3Result<S3Response<GetBucketMetricsConfigurationOutput>> {
+        self.op_get_bucket_metrics_configuration(req)
+    }
+    async fn delete_bucket_metrics_configuration(
+        &self,
+        req: S3Request<DeleteBucketMetricsConfigurationInput>,
+    ) -> S3Result<S3Response<DeleteBucketMetricsConfigurationOutput>> {
+        self.op_delete_bucket_metrics_configuration(req)
+    }
+    async fn list_bucket_metrics_configurations(
+        &self,
+        req: S3Request<ListBucketMetricsConfigurationsInput>,
+    ) -> S3Result<S3Response<ListBucketMetricsConfigurationsOutput>> {
+        self.op_list_bucket_metrics_configurations(req)
+    }
+
     // ---- CORS and website ----
     async fn put_bucket_cors(
         &self,
@@ -903,6 +939,7 @@ pub const OPERATIONS: &[&str] = &[
     "DeleteBucketCors",
     "DeleteBucketEncryption",
     "DeleteBucketLifecycle",
+    "DeleteBucketMetricsConfiguration",
     "DeleteBucketOwnershipControls",
     "DeleteBucketPolicy",
     "DeleteBucketTagging",
@@ -916,6 +953,7 @@ pub const OPERATIONS: &[&str] = &[
     "GetBucketEncryption",
     "GetBucketLifecycleConfiguration",
     "GetBucketLocation",
+    "GetBucketMetricsConfiguration",
     "GetBucketNotificationConfiguration",
     "GetBucketOwnershipControls",
     "GetBucketPolicy",
@@ -933,6 +971,7 @@ pub const OPERATIONS: &[&str] = &[
     "GetPublicAccessBlock",
     "HeadBucket",
     "HeadObject",
+    "ListBucketMetricsConfigurations",
     "ListBuckets",
     "ListMultipartUploads",
     "ListObjectVersions",
@@ -943,6 +982,7 @@ pub const OPERATIONS: &[&str] = &[
     "PutBucketCors",
     "PutBucketEncryption",
     "PutBucketLifecycleConfiguration",
+    "PutBucketMetricsConfiguration",
     "PutBucketNotificationConfiguration",
     "PutBucketOwnershipControls",
     "PutBucketPolicy",
