@@ -25,6 +25,17 @@ AWS_CLI = str(pathlib.Path(os.environ.get("VIRTUAL_ENV", ROOT / ".venv")) / "bin
 REGION = "us-east-1"
 
 
+def wait_for(predicate, timeout=10.0, interval=0.05):
+    """Polls `predicate` until it returns something truthy or `timeout` seconds pass; returns
+    its last value (so a failing assert shows what was there)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value or time.monotonic() > deadline:
+            return value
+        time.sleep(interval)
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -4,19 +4,11 @@ moves it to the dead-letter queue; SQS's standard AWS/SQS metrics reach CloudWat
 topic, whose email subscription lands in SES's mailbox; emptying the queue brings it back to OK.
 """
 import json
-import time
 import urllib.parse
 
 import pytest
 
-
-def wait_for(predicate, timeout=10.0):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value or time.monotonic() > deadline:
-            return value
-        time.sleep(0.05)
+from conftest import wait_for
 
 
 def mails_to(server, address):

@@ -14,7 +14,6 @@ import email.policy
 import json
 import socket
 import threading
-import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -24,6 +23,8 @@ from email.mime.text import MIMEText
 
 import botocore.exceptions
 import pytest
+
+from conftest import wait_for
 
 ACCOUNT = "000000000000"
 REGION = "us-east-1"
@@ -74,15 +75,6 @@ def eml(server, message_id):
     status, content_type, body = http(server, "GET", f"/_nimbus/ses/messages/{message_id}.eml")
     assert (status, content_type) == (200, "message/rfc822")
     return body
-
-
-def wait_for(predicate, timeout=10.0):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value or time.monotonic() > deadline:
-            return value
-        time.sleep(0.05)
 
 
 # --- sending into the mailbox ----------------------------------------------------------------

@@ -26,6 +26,8 @@ import requests
 
 import sigv4
 
+from conftest import wait_for
+
 ACCOUNT = "000000000000"
 REGION = "us-east-1"
 
@@ -120,15 +122,6 @@ def md5_of_attributes(attrs):
 def fifo_queue(sqs, name, **attrs):
     attrs = {"FifoQueue": "true", **{k: str(v) for k, v in attrs.items()}}
     return sqs.create_queue(QueueName=name, Attributes=attrs)["QueueUrl"]
-
-
-def wait_for(predicate, timeout=10.0, interval=0.05):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value or time.monotonic() > deadline:
-            return value
-        time.sleep(interval)
 
 
 # --- the digest helper itself ----------------------------------------------------------------
