@@ -6,12 +6,18 @@
 //! core suite), S3's small-object load, large transfers and memory under concurrent
 //! uploads (the S3 suite), SQS's batch send, receive + delete and long-poll wake-up
 //! (the SQS suite), KMS's Encrypt, Decrypt and GenerateDataKey (the KMS suite), and
-//! DynamoDB's PutItem, GetItem, a BatchWriteItem table load and Query (the DynamoDB suite).
+//! DynamoDB's PutItem, GetItem, a BatchWriteItem table load and Query (the DynamoDB suite),
+//! CloudWatch Logs' PutLogEvents, a group load and FilterLogEvents scans (the Logs suite),
+//! and CloudWatch's PutMetricData, PutMetricAlarm, alarm evaluation and DescribeAlarms (the
+//! CloudWatch suite).
 //! It reports against the targets; it never asserts them.
 
+mod cloudwatch;
 mod dynamodb;
 mod kms;
 mod load;
+mod logs;
+mod numbered;
 mod procfs;
 mod report;
 mod requests;
@@ -146,6 +152,47 @@ struct Cli {
     /// DynamoDB: queries of the Query phase (one client, closed loop).
     #[arg(long, default_value_t = 2_000, value_parser = clap::value_parser!(u64).range(1..=10_000_000))]
     dynamodb_queries: u64,
+
+    /// Logs: concurrent clients of the PutLogEvents load and of the group load (one stream
+    /// each; instead of --connections).
+    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u64).range(1..=1024))]
+    logs_clients: u64,
+
+    /// Logs: events the group load puts (10,000 per PutLogEvents) and FilterLogEvents scans.
+    #[arg(long, default_value_t = 1_000_000, value_parser = clap::value_parser!(u64).range(1..=99_999_999))]
+    logs_events: u64,
+
+    /// Logs: a server still loading the group after this many seconds is stopped there (its
+    /// load reported as not finished, the scans run on what it loaded).
+    #[arg(long, default_value_t = 300, value_parser = clap::value_parser!(u64).range(1..))]
+    logs_load_cap_secs: u64,
+
+    /// Logs: each pattern's scans stop after this many seconds; a scan cut short is
+    /// extrapolated from how far it got, and marked so.
+    #[arg(long, default_value_t = 300, value_parser = clap::value_parser!(u64).range(1..))]
+    logs_scan_cap_secs: u64,
+
+    /// Logs: full FilterLogEvents scans per pattern (the median is reported).
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u64).range(1..=100))]
+    logs_scans: u64,
+
+    /// CloudWatch: concurrent clients of the PutMetricData load and of the alarm creation
+    /// (instead of --connections).
+    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u64).range(1..=1024))]
+    cloudwatch_clients: u64,
+
+    /// CloudWatch: alarms created (over 100 metrics) for the evaluation and DescribeAlarms.
+    #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    cloudwatch_alarms: u64,
+
+    /// CloudWatch: evaluation rounds (`POST /_nimbus/clock`, Nimbus only) with the alarms.
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u64).range(1..=100))]
+    cloudwatch_rounds: u64,
+
+    /// CloudWatch: the alarm creation, and each DescribeAlarms paging, stop after this many
+    /// seconds.
+    #[arg(long, default_value_t = 300, value_parser = clap::value_parser!(u64).range(1..))]
+    cloudwatch_cap_secs: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -163,7 +210,13 @@ enum Suite {
     /// DynamoDB: PutItem and GetItem under load, a BatchWriteItem table load, Query, with a
     /// durable store.
     Dynamodb,
-    /// Core, S3, SQS, KMS and DynamoDB.
+    /// CloudWatch Logs: PutLogEvents under load, a group load and FilterLogEvents scans,
+    /// with a durable store.
+    Logs,
+    /// CloudWatch: PutMetricData under load, PutMetricAlarm, alarm evaluation (Nimbus) and
+    /// DescribeAlarms, with a durable store.
+    Cloudwatch,
+    /// Core, S3, SQS, KMS, DynamoDB, Logs and CloudWatch.
     All,
 }
 
@@ -191,6 +244,14 @@ impl Suite {
 
     fn dynamodb(self) -> bool {
         self == Suite::Dynamodb || self == Suite::All
+    }
+
+    fn logs(self) -> bool {
+        self == Suite::Logs || self == Suite::All
+    }
+
+    fn cloudwatch(self) -> bool {
+        self == Suite::Cloudwatch || self == Suite::All
     }
 }
 
@@ -220,6 +281,12 @@ struct Plan {
     dynamodb: dynamodb::DynamoShape,
     /// Where the DynamoDB suite's Nimbus keeps its data.
     dynamodb_scratch: PathBuf,
+    logs: logs::LogsShape,
+    /// Where the Logs suite's Nimbus keeps its data.
+    logs_scratch: PathBuf,
+    cloudwatch: cloudwatch::CloudWatchShape,
+    /// Where the CloudWatch suite's Nimbus keeps its data.
+    cloudwatch_scratch: PathBuf,
     cpu_clock: CpuClock,
 }
 
@@ -278,6 +345,22 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         },
         dynamodb_scratch: std::env::temp_dir()
             .join(format!("nimbus-bench-dynamodb-{}", std::process::id())),
+        logs: logs::LogsShape {
+            clients: usize::try_from(cli.logs_clients)?,
+            events: cli.logs_events,
+            load_cap: Duration::from_secs(cli.logs_load_cap_secs),
+            scan_cap: Duration::from_secs(cli.logs_scan_cap_secs),
+            scans: usize::try_from(cli.logs_scans)?,
+        },
+        logs_scratch: std::env::temp_dir().join(format!("nimbus-bench-logs-{}", std::process::id())),
+        cloudwatch: cloudwatch::CloudWatchShape {
+            clients: usize::try_from(cli.cloudwatch_clients)?,
+            alarms: cli.cloudwatch_alarms,
+            rounds: usize::try_from(cli.cloudwatch_rounds)?,
+            cap: Duration::from_secs(cli.cloudwatch_cap_secs),
+        },
+        cloudwatch_scratch: std::env::temp_dir()
+            .join(format!("nimbus-bench-cloudwatch-{}", std::process::id())),
         cpu_clock,
     };
     let mut specs = Vec::new();
@@ -322,6 +405,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             .suite
             .dynamodb()
             .then(|| (plan.dynamodb, plan.dynamodb_scratch.clone())),
+        logs: cli.suite.logs().then(|| (plan.logs, plan.logs_scratch.clone())),
+        cloudwatch: cli
+            .suite
+            .cloudwatch()
+            .then(|| (plan.cloudwatch, plan.cloudwatch_scratch.clone())),
         shape,
         starts,
         client_threads: usize::try_from(cli.client_threads)?,
@@ -401,6 +489,8 @@ async fn measure(spec: &ServerSpec, plan: &Plan) -> anyhow::Result<ServerResults
         s3: None,
         sqs: None,
         dynamodb: None,
+        logs: None,
+        cloudwatch: None,
     };
     if let Some(server) = last_started {
         if plan.suite.core() {
@@ -421,6 +511,16 @@ async fn measure(spec: &ServerSpec, plan: &Plan) -> anyhow::Result<ServerResults
     if plan.suite.dynamodb() {
         let scratch = &plan.dynamodb_scratch;
         let suite = measure_dynamodb_in(spec, plan, scratch, &mut results);
+        in_scratch(scratch, suite).await?;
+    }
+    if plan.suite.logs() {
+        let scratch = &plan.logs_scratch;
+        let suite = measure_logs_in(spec, plan, scratch, &mut results);
+        in_scratch(scratch, suite).await?;
+    }
+    if plan.suite.cloudwatch() {
+        let scratch = &plan.cloudwatch_scratch;
+        let suite = measure_cloudwatch_in(spec, plan, scratch, &mut results);
         in_scratch(scratch, suite).await?;
     }
     Ok(results)
@@ -602,6 +702,59 @@ async fn measure_dynamodb_in(
         }
     };
     results.dynamodb = Some(dynamodb::measure(server.addr, server.pid(), plan, name).await);
+    server.stop()
+}
+
+/// The Logs suite, on a server of its own with a durable data directory (as the DynamoDB
+/// suite). What a server cannot do is reported per measurement, not fatal.
+async fn measure_logs_in(
+    spec: &ServerSpec,
+    plan: &Plan,
+    scratch: &Path,
+    results: &mut ServerResults,
+) -> anyhow::Result<()> {
+    let name = spec.kind.name();
+    let server = match spec.start_in(Some(&scratch.join("data"))).await {
+        Ok((server, _)) => server,
+        Err(error) => {
+            let why = format!("starting for the Logs suite: {error:#}");
+            eprintln!("{name}: Logs: {why}");
+            results.logs = Some(logs::LogsResults::not_run(sqs::SetupFailure {
+                not_implemented: false,
+                why,
+            }));
+            return Ok(());
+        }
+    };
+    results.logs = Some(logs::measure(server.addr, server.pid(), plan, name).await);
+    server.stop()
+}
+
+/// The CloudWatch suite, on a server of its own with a durable data directory. Only Nimbus
+/// can be told to evaluate its alarms (`POST /_nimbus/clock`); moto never evaluates them.
+async fn measure_cloudwatch_in(
+    spec: &ServerSpec,
+    plan: &Plan,
+    scratch: &Path,
+    results: &mut ServerResults,
+) -> anyhow::Result<()> {
+    let name = spec.kind.name();
+    let evaluates = spec.kind == ServerKind::Nimbus;
+    let server = match spec.start_in(Some(&scratch.join("data"))).await {
+        Ok((server, _)) => server,
+        Err(error) => {
+            let why = format!("starting for the CloudWatch suite: {error:#}");
+            eprintln!("{name}: CloudWatch: {why}");
+            let failure = sqs::SetupFailure {
+                not_implemented: false,
+                why,
+            };
+            results.cloudwatch = Some(cloudwatch::CloudWatchResults::not_run(failure, evaluates));
+            return Ok(());
+        }
+    };
+    let measured = cloudwatch::measure(server.addr, server.pid(), plan, name, evaluates).await;
+    results.cloudwatch = Some(measured);
     server.stop()
 }
 

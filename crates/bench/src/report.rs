@@ -5,9 +5,13 @@ use std::fmt::Write as _;
 use std::path::PathBuf;
 use std::time::Duration;
 
+mod cloudwatch;
 mod dynamodb;
+mod logs;
 
+use crate::cloudwatch::{CloudWatchResults, CloudWatchShape};
 use crate::dynamodb::{DynamoResults, DynamoShape};
+use crate::logs::{LogsResults, LogsShape};
 use crate::load::{LoadResult, LoadShape};
 use crate::procfs::Machine;
 use crate::s3::{self, Repeats, S3Results, S3Shape, Stopped, UploadResults};
@@ -34,6 +38,10 @@ pub struct ServerResults {
     pub sqs: Option<SqsResults>,
     /// The DynamoDB suite, if it ran.
     pub dynamodb: Option<DynamoResults>,
+    /// The Logs suite, if it ran.
+    pub logs: Option<LogsResults>,
+    /// The CloudWatch suite, if it ran.
+    pub cloudwatch: Option<CloudWatchResults>,
 }
 
 impl ServerResults {
@@ -205,6 +213,10 @@ pub struct Report {
     pub sqs: Option<(SqsShape, PathBuf)>,
     /// The DynamoDB suite's shape and scratch directory (Nimbus's data), if it ran.
     pub dynamodb: Option<(DynamoShape, PathBuf)>,
+    /// The Logs suite's shape and scratch directory (Nimbus's data), if it ran.
+    pub logs: Option<(LogsShape, PathBuf)>,
+    /// The CloudWatch suite's shape and scratch directory (Nimbus's data), if it ran.
+    pub cloudwatch: Option<(CloudWatchShape, PathBuf)>,
     pub shape: LoadShape,
     pub starts: usize,
     pub client_threads: usize,
@@ -317,6 +329,8 @@ impl Report {
             rows.extend(self.sqs_rows());
         }
         rows.extend(self.dynamodb_rows());
+        rows.extend(self.logs_rows());
+        rows.extend(self.cloudwatch_rows());
         rows
     }
 
@@ -704,6 +718,14 @@ impl Report {
             out.push_str(&dynamodb::description(shape, scratch, &self.shape));
             out.push('\n');
         }
+        if let Some((shape, scratch)) = &self.logs {
+            out.push_str(&logs::description(shape, scratch, &self.shape));
+            out.push('\n');
+        }
+        if let Some((shape, scratch)) = &self.cloudwatch {
+            out.push_str(&cloudwatch::description(shape, scratch, &self.shape));
+            out.push('\n');
+        }
         let _ = writeln!(
             out,
             "- Ratio: moto / nimbus for times, memory and CPU, nimbus / moto for throughput: \
@@ -764,6 +786,12 @@ impl Report {
             }
             if let Some(results) = &side.dynamodb {
                 out.push_str(&dynamodb::notes(name, results));
+            }
+            if let Some(results) = &side.logs {
+                out.push_str(&logs::notes(name, results));
+            }
+            if let Some(results) = &side.cloudwatch {
+                out.push_str(&cloudwatch::notes(name, results));
             }
         }
         out
@@ -994,6 +1022,8 @@ mod tests {
             s3: None,
             sqs: Some(sqs),
             dynamodb: None,
+            logs: None,
+            cloudwatch: None,
         };
         let not_implemented = SqsResults::not_run(SetupFailure {
             not_implemented: true,
@@ -1033,6 +1063,8 @@ mod tests {
                 PathBuf::from("/tmp/x"),
             )),
             dynamodb: None,
+            logs: None,
+            cloudwatch: None,
             shape,
             starts: 1,
             client_threads: 1,

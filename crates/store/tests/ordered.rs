@@ -172,6 +172,20 @@ impl From<StoreError> for Refused {
 }
 
 #[test]
+fn put_many_inserts_and_replaces_like_put() {
+    let store = Store::open_ephemeral().unwrap();
+    put_all(&store, SPACE, &[b"b"]);
+    let pairs: [(&[u8], &[u8]); 3] = [(b"c", b"3"), (b"a", b"1"), (b"b", b"replaced")];
+    store.transaction(|t| t.ordered_put_many(SPACE, pairs)).unwrap();
+    let all = store.ordered_range(SPACE, Unbounded, Unbounded, Direction::Forward, usize::MAX).unwrap();
+    let expected: Vec<(Vec<u8>, Vec<u8>)> = [(b"a", b"1".to_vec()), (b"b", b"replaced".to_vec()), (b"c", b"3".to_vec())]
+        .into_iter()
+        .map(|(k, v)| (k.to_vec(), v))
+        .collect();
+    assert_eq!(all, expected);
+}
+
+#[test]
 fn a_transaction_writes_records_and_pairs_together_or_not_at_all() {
     #[derive(serde::Serialize, serde::Deserialize)]
     struct Count(u64);
@@ -221,6 +235,8 @@ fn a_dropped_space_reads_empty_at_once_and_is_purged_in_chunks() {
     assert!(keys(&store, SPACE, Unbounded, Unbounded, Direction::Forward).is_empty());
     // Writing into it is a caller bug, refused rather than silently invisible.
     let err = store.transaction(|t| t.ordered_put(SPACE, b"x", b"y")).unwrap_err();
+    assert!(matches!(err, StoreError::SpaceDropped(ref s) if s == SPACE), "{err}");
+    let err = store.transaction(|t| t.ordered_put_many(SPACE, [(&b"x"[..], &b"y"[..])])).unwrap_err();
     assert!(matches!(err, StoreError::SpaceDropped(ref s) if s == SPACE), "{err}");
 
     let commits_before = store.commits();

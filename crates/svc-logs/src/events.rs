@@ -253,13 +253,18 @@ impl Logs {
                 }
                 let space = space(&group.uid);
                 let mut bytes = 0u64;
+                let mut by_time = Vec::with_capacity(valid.len());
+                let mut by_stream = Vec::with_capacity(valid.len());
                 for event in valid {
                     let seq = group.next_seq;
                     group.next_seq += 1;
-                    t.ordered_put(&space, &time_key(event.timestamp, seq), &encode_value(stream.num, now, &event.message))?;
-                    t.ordered_put(&space, &stream_key(stream.num, event.timestamp, seq), &[])?;
+                    by_time.push((time_key(event.timestamp, seq), encode_value(stream.num, now, &event.message)));
+                    by_stream.push(stream_key(stream.num, event.timestamp, seq));
                     bytes += event.message.len() as u64;
                 }
+                // Each index in one pass: its keys ascend, so the inserts walk the B-tree in order.
+                t.ordered_put_many(&space, by_time.iter().map(|(k, v)| (k.as_slice(), v.as_slice())))?;
+                t.ordered_put_many(&space, by_stream.iter().map(|k| (k.as_slice(), &[][..])))?;
                 if let (Some(first), Some(last)) = (valid.first(), valid.last()) {
                     stream.first_event_ms = Some(stream.first_event_ms.map_or(first.timestamp, |f| f.min(first.timestamp)));
                     stream.last_event_ms = Some(stream.last_event_ms.map_or(last.timestamp, |l| l.max(last.timestamp)));

@@ -10,21 +10,21 @@ use crate::load::{LoadResult, LoadShape};
 use crate::sqs::SetupFailure;
 
 /// The flag of a table load the cap stopped: its figures cover part of the items.
-const DID_NOT_FINISH: &str = "did not finish";
+pub(super) const DID_NOT_FINISH: &str = "did not finish";
 
 /// A cell from one measurement, or the word for why it has none.
-fn on<T>(measured: &Result<T, SetupFailure>, f: impl Fn(&T) -> Cell) -> Cell {
+pub(super) fn on<T>(measured: &Result<T, SetupFailure>, f: impl Fn(&T) -> Cell) -> Cell {
     match measured {
         Ok(measured) => f(measured),
         Err(failure) => (None, Some(failure.flag().to_owned())),
     }
 }
 
-fn ms(d: Option<Duration>) -> Option<f64> {
+pub(super) fn ms(d: Option<Duration>) -> Option<f64> {
     d.map(|d| d.as_secs_f64() * 1000.0)
 }
 
-fn micros(d: Option<Duration>) -> Option<f64> {
+pub(super) fn micros(d: Option<Duration>) -> Option<f64> {
     d.map(|d| d.as_secs_f64() * 1e6)
 }
 
@@ -324,7 +324,7 @@ pub(super) fn notes(name: &str, results: &DynamoResults) -> String {
 }
 
 /// One measurement's failure, unless the same was said already.
-fn say_failure<'a>(
+pub(super) fn say_failure<'a>(
     out: &mut String,
     said: &mut Vec<&'a str>,
     name: &str,
@@ -364,6 +364,8 @@ mod tests {
             s3: None,
             sqs: None,
             dynamodb: Some(dynamodb),
+            logs: None,
+            cloudwatch: None,
         }
     }
 
@@ -388,6 +390,8 @@ mod tests {
                 },
                 PathBuf::from("/tmp/x"),
             )),
+            logs: None,
+            cloudwatch: None,
             shape,
             starts: 1,
             client_threads: 1,
