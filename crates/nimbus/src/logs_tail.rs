@@ -110,19 +110,19 @@ fn since_ms(since: &str, now: OffsetDateTime) -> anyhow::Result<i64> {
     let now_ms = (now.unix_timestamp_nanos() / 1_000_000) as i64;
     let split = since.find(|c: char| !c.is_ascii_digit()).unwrap_or(since.len());
     let (number, unit) = since.split_at(split);
-    if let Ok(n) = number.parse::<i64>() {
-        let seconds = match unit {
-            "s" => 1,
-            "m" | "" => 60,
-            "h" => 3_600,
-            "d" => 86_400,
-            "w" => 604_800,
-            _ => bail!("--since {since}: the unit is one of s, m, h, d, w"),
-        };
+    let unit_seconds = match unit {
+        "s" => Some(1),
+        "m" | "" => Some(60),
+        "h" => Some(3_600),
+        "d" => Some(86_400),
+        "w" => Some(604_800),
+        _ => None,
+    };
+    if let (Ok(n), Some(seconds)) = (number.parse::<i64>(), unit_seconds) {
         return Ok(now_ms - n.saturating_mul(seconds).saturating_mul(1000));
     }
     let at = OffsetDateTime::parse(since, &time::format_description::well_known::Rfc3339)
-        .with_context(|| format!("--since {since}: neither a duration like 10m nor an RFC 3339 time"))?;
+        .with_context(|| format!("--since {since}: neither a duration like 10m (units s, m, h, d, w) nor an RFC 3339 time"))?;
     Ok((at.unix_timestamp_nanos() / 1_000_000) as i64)
 }
 
