@@ -44,6 +44,39 @@ pub struct Facts {
     pub user_arn: Option<String>,
 }
 
+/// The largest `requestParameters` or `responseElements` kept, as JSON text: AWS caps these fields
+/// (about 100 KB) and says `"omitted": true` in the record when it cut one. A PutLogEvents of
+/// 10,000 events would otherwise be recorded as a megabyte.
+const MAX_FIELD_BYTES: usize = 100 * 1024;
+
+/// The field, or nothing with `true` when its JSON text is over [`MAX_FIELD_BYTES`]. AWS does not
+/// say what remains of a cut field; Nimbus drops it whole rather than keep invalid JSON.
+fn within_field_limit(field: Option<Value>) -> (Option<Value>, bool) {
+    let Some(value) = field else { return (None, false) };
+    let mut size = SizeCounter(0);
+    match serde_json::to_writer(&mut size, &value) {
+        Ok(()) if size.0 <= MAX_FIELD_BYTES => (Some(value), false),
+        _ => (None, true),
+    }
+}
+
+/// Counts bytes written and stops at the limit, so measuring a huge field costs little.
+struct SizeCounter(usize);
+
+impl std::io::Write for SizeCounter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0 += buf.len();
+        if self.0 > MAX_FIELD_BYTES {
+            return Err(std::io::Error::other("over the field limit"));
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
 /// Builds the record of a call; `id` is its `eventID`, `seq` its place in the recorder's order.
 pub fn build(call: ApiCall, id: String, seq: u64) -> (Event, Facts) {
     let class = classify(&call.service, &call.operation);
@@ -75,8 +108,13 @@ pub fn build(call: ApiCall, id: String, seq: u64) -> (Event, Facts) {
         record.insert("errorCode".into(), json!(code));
         record.insert("errorMessage".into(), json!(message));
     }
+    let (params, params_omitted) = within_field_limit(params);
+    let (response, response_omitted) = within_field_limit(response);
     record.insert("requestParameters".into(), params.unwrap_or(Value::Null));
     record.insert("responseElements".into(), response.unwrap_or(Value::Null));
+    if params_omitted || response_omitted {
+        record.insert("omitted".into(), json!(true));
+    }
     record.insert("requestID".into(), json!(call.request_id));
     record.insert("eventID".into(), json!(id));
     record.insert("readOnly".into(), json!(class.read_only));
@@ -263,5 +301,32 @@ mod tests {
         assert_eq!(record["eventCategory"], "Management");
         assert!(facts.global && facts.class.is_management());
         assert_eq!(event.username.as_deref(), Some("root"));
+        assert!(record.get("omitted").is_none());
+    }
+
+    #[test]
+    fn oversized_parameters_are_omitted() {
+        let events: Vec<Value> = (0..2_000).map(|i| json!({"timestamp": i, "message": "x".repeat(100)})).collect();
+        let call = ApiCall {
+            event_time_ms: 1_700_000_000_123,
+            service: "logs".into(),
+            event_source: "logs.amazonaws.com".into(),
+            operation: "PutLogEvents".into(),
+            account_id: "111122223333".into(),
+            region: "eu-west-1".into(),
+            principal: Some(principal("arn:aws:iam::111122223333:root", "111122223333")),
+            source_ip: None,
+            user_agent: None,
+            request_id: "req-2".into(),
+            request_parameters: Some(json!({"logGroupName": "/app", "logStreamName": "s", "logEvents": events})),
+            response_elements: Some(json!({"nextSequenceToken": "1"})),
+            error: None,
+        };
+        let (event, _) = build(call, "ev-2".into(), 2);
+        assert!(event.record.len() < 10_000, "{} bytes", event.record.len());
+        let record: Value = serde_json::from_str(&event.record).unwrap();
+        assert_eq!(record["requestParameters"], Value::Null);
+        assert_eq!(record["responseElements"]["nextSequenceToken"], "1");
+        assert_eq!(record["omitted"], true);
     }
 }
