@@ -166,6 +166,7 @@ fn build_services(
     // and writes trails' log files into S3 through the bus.
     let cloudtrail = Arc::new(nimbus_svc_cloudtrail::CloudTrail::new(store.clone(), clock.clone()).with_event_bus(bus.clone()));
     let cloudtrail_recorder = cloudtrail.recorder();
+    s3.0.set_audit_sink(Arc::new(cloudtrail_recorder.clone()));
     services.push(cloudtrail.clone());
     // CloudWatch takes metric-filter datapoints from Logs (and standard metrics) through the bus,
     // and publishes alarm actions to SNS through it.

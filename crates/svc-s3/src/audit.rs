@@ -7,17 +7,41 @@
 //! extensions. Requests that never reach the access hook (bad signatures, website and CORS
 //! requests) carry no note and are not recorded, as AWS records no call it could not authenticate.
 
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
-use nimbus_core::CallNote;
+use nimbus_core::{AuditSink, CallNote};
 use serde_json::{Map, Value};
 
 use crate::auth::Caller;
 use crate::policy::Principal;
 
-/// Where the access hook leaves its note for the front.
+/// The audit sink (CloudTrail's recorder), set by the binary once it exists: asked before a note
+/// is built, so calls CloudTrail does not keep (object reads and writes while no trail selects S3
+/// data events: nearly every request) cost nothing here.
 #[derive(Clone, Default)]
-pub(crate) struct AuditSlot(Arc<Mutex<Option<CallNote>>>);
+pub struct AuditSinkSlot(Arc<OnceLock<Arc<dyn AuditSink>>>);
+
+impl AuditSinkSlot {
+    pub fn set(&self, sink: Arc<dyn AuditSink>) {
+        let _ = self.0.set(sink);
+    }
+
+    /// Whether a call of `operation` would be recorded; without a sink, none is.
+    pub fn keeps(&self, operation: &str) -> bool {
+        self.0.get().is_some_and(|sink| sink.interest("s3", operation).keeps())
+    }
+}
+
+/// Where the access hook leaves what it learnt for the front: always the operation's name (request
+/// metrics count by it), and the note when the call is kept.
+#[derive(Clone, Default)]
+pub(crate) struct AuditSlot(Arc<Mutex<Noted>>);
+
+#[derive(Default)]
+struct Noted {
+    operation: Option<String>,
+    note: Option<CallNote>,
+}
 
 /// The code and message of an error response, as `errors::complete` read them.
 #[derive(Debug, Clone)]
@@ -27,15 +51,23 @@ pub(crate) struct ErrorInfo {
 }
 
 impl AuditSlot {
-    pub fn fill(&self, note: CallNote) {
-        *self.0.lock().unwrap_or_else(PoisonError::into_inner) = Some(note);
+    pub fn name_operation(&self, operation: &str) {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner).operation = Some(operation.to_owned());
     }
 
-    /// The note, with the response's error if it failed.
-    pub fn take(&self, error: Option<&ErrorInfo>) -> Option<CallNote> {
-        let mut note = self.0.lock().unwrap_or_else(PoisonError::into_inner).take()?;
-        note.error = error.map(|e| (e.code.clone(), e.message.clone()));
-        Some(note)
+    pub fn fill(&self, note: CallNote) {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner).note = Some(note);
+    }
+
+    /// The operation, if the access hook named it, and the note with the response's error if
+    /// the call failed.
+    pub fn take(&self, error: Option<&ErrorInfo>) -> (Option<String>, Option<CallNote>) {
+        let mut noted = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut note = noted.note.take();
+        if let Some(note) = &mut note {
+            note.error = error.map(|e| (e.code.clone(), e.message.clone()));
+        }
+        (noted.operation.take(), note)
     }
 }
 

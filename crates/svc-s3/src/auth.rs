@@ -84,6 +84,7 @@ pub struct NimbusAccess {
     pub(crate) clock: Clock,
     pub(crate) store: Store,
     pub(crate) authorizer: crate::iam_authorize::AuthorizerSlot,
+    pub(crate) audit_sink: crate::audit::AuditSinkSlot,
 }
 
 /// The account an anonymous request acts as where the backend needs one (multipart initiator).
@@ -105,6 +106,11 @@ impl S3Access for NimbusAccess {
         let key = cx.s3_path().get_object_key();
         // The audit record's note, before any refusal: AWS records denied calls too.
         if let Some(slot) = &audit_slot {
+            slot.name_operation(operation);
+        }
+        if let Some(slot) = &audit_slot
+            && self.audit_sink.keeps(operation)
+        {
             let host = cx.headers().get(http::header::HOST).and_then(|v| v.to_str().ok());
             slot.fill(crate::audit::note(operation, &principal, caller.as_ref(), bucket, key, host));
         }

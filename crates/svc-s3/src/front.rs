@@ -55,6 +55,8 @@ pub struct S3Front {
     default_account: String,
     /// Strict mode's IAM decision point, shared with the access hook; set once by the binary.
     authorizer: crate::iam_authorize::AuthorizerSlot,
+    /// CloudTrail's recorder, shared with the access hook (which notes only kept calls).
+    audit_sink: crate::audit::AuditSinkSlot,
 }
 
 impl S3Front {
@@ -101,11 +103,13 @@ impl S3Front {
             clock: clock.clone(),
         });
         let authorizer = crate::iam_authorize::AuthorizerSlot::default();
+        let audit_sink = crate::audit::AuditSinkSlot::default();
         builder.set_access(NimbusAccess {
             credentials: credentials.clone(),
             clock: clock.clone(),
             store: store.clone(),
             authorizer: authorizer.clone(),
+            audit_sink: audit_sink.clone(),
         });
         S3Front {
             service: builder.build(),
@@ -116,7 +120,14 @@ impl S3Front {
             strict: strict_auth,
             default_account: default_account.to_owned(),
             authorizer,
+            audit_sink,
         }
+    }
+
+    /// Hands S3 the audit sink (CloudTrail's recorder): the access hook then notes the calls it
+    /// keeps for the server to record. Without one, no call is noted.
+    pub fn set_audit_sink(&self, sink: Arc<dyn nimbus_core::AuditSink>) {
+        self.audit_sink.set(sink);
     }
 
     /// Hands S3 strict mode's IAM decision point: signed requests are then authorized against
@@ -240,13 +251,12 @@ impl S3Front {
             }
         };
         let response = crate::errors::complete(response, &resource, &request_id).await;
-        let note = audit.take(response.extensions().get::<crate::audit::ErrorInfo>());
+        let (operation, note) = audit.take(response.extensions().get::<crate::audit::ErrorInfo>());
         let metered = match (&metering, &target) {
             (Some((started, uploaded_bytes)), Some((bucket, key))) => {
-                let operation = note.as_ref().map(|n| n.operation.as_str());
                 let outcome = crate::request_metrics::RequestOutcome {
                     key: key.as_deref(),
-                    kind: crate::request_metrics::RequestKind::of(operation, &method, key.is_some()),
+                    kind: crate::request_metrics::RequestKind::of(operation.as_deref(), &method, key.is_some()),
                     status: response.status().as_u16(),
                     uploaded_bytes: *uploaded_bytes,
                     started: *started,

@@ -38,10 +38,28 @@ async fn objects_from_the_bus_are_written_as_the_bucket_owner() {
     assert!(h.front.deliver(&Delivery::Http { url: "http://x".into(), headers: vec![], body: String::new() }).await.is_err());
 }
 
+/// An audit sink that keeps every call but object reads (as CloudTrail does while no trail
+/// selects S3 data events for them) and records nothing itself.
+struct KeepsAllButReads;
+
+impl nimbus_core::AuditSink for KeepsAllButReads {
+    fn interest(&self, _service: &str, operation: &str) -> nimbus_core::Interest {
+        if operation == "HeadObject" { nimbus_core::Interest::Skip } else { nimbus_core::Interest::Request }
+    }
+
+    fn record(&self, _call: nimbus_core::ApiCall) {}
+}
+
 #[tokio::test]
 async fn responses_carry_a_note_of_the_call_for_the_audit_record() {
     let h = start(false).await;
     h.ok("PUT", "/noted").await;
+    let head = || http::Request::builder().method("HEAD").uri("/noted/k").header("host", "localhost").body(s3s::Body::empty()).unwrap();
+    // Without a sink nothing is kept, so nothing is noted.
+    assert!(h.front.call(head()).await.extensions().get::<CallNote>().is_none());
+    h.front.set_audit_sink(std::sync::Arc::new(KeepsAllButReads));
+    // Calls the sink does not keep are not noted either.
+    assert!(h.front.call(head()).await.extensions().get::<CallNote>().is_none());
     // Unsigned: anonymous, refused by the bucket's default rules.
     let request = http::Request::builder()
         .method("GET")
