@@ -5,9 +5,7 @@ use serde_json::Value;
 
 use crate::errors::{self, Res};
 
-pub fn opt_str<'a>(input: &'a Document, member: &str) -> Option<&'a str> {
-    input.get(member).and_then(Value::as_str)
-}
+pub use nimbus_core::document::str_member as opt_str;
 
 pub fn req_str<'a>(input: &'a Document, member: &str) -> Res<&'a str> {
     opt_str(input, member).ok_or_else(|| errors::invalid(format!("{member} is required")))

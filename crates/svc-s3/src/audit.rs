@@ -32,13 +32,14 @@ impl AuditSinkSlot {
     }
 }
 
-/// Where the access hook leaves what it learnt for the front: always the operation's name (request
-/// metrics count by it), and the note when the call is kept.
+/// Where the access hook leaves what it learnt for the front: the operation's name when the
+/// front asked for it (request metrics count by it), and the note when the call is kept.
 #[derive(Clone, Default)]
 pub(crate) struct AuditSlot(Arc<Mutex<Noted>>);
 
 #[derive(Default)]
 struct Noted {
+    wants_operation: bool,
     operation: Option<String>,
     note: Option<CallNote>,
 }
@@ -51,8 +52,17 @@ pub(crate) struct ErrorInfo {
 }
 
 impl AuditSlot {
+    /// A slot that keeps the operation's name, for requests that are metered.
+    pub fn naming_operation() -> AuditSlot {
+        AuditSlot(Arc::new(Mutex::new(Noted { wants_operation: true, ..Noted::default() })))
+    }
+
+    /// Keeps the operation's name if the front asked for it (the copy is the only cost).
     pub fn name_operation(&self, operation: &str) {
-        self.0.lock().unwrap_or_else(PoisonError::into_inner).operation = Some(operation.to_owned());
+        let mut noted = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        if noted.wants_operation {
+            noted.operation = Some(operation.to_owned());
+        }
     }
 
     pub fn fill(&self, note: CallNote) {

@@ -210,8 +210,8 @@ impl S3Front {
             .request_metrics()
             .active(&self.store)
             .then(|| (std::time::Instant::now(), crate::request_metrics::upload_size(req.headers())));
-        // Filled by the access hook for the call's audit record (`audit.rs`).
-        let audit = crate::audit::AuditSlot::default();
+        // Filled by the access hook for the call's audit record and, when metered, the metrics.
+        let audit = if metering.is_some() { crate::audit::AuditSlot::naming_operation() } else { crate::audit::AuditSlot::default() };
         let response = if let Some(bucket) = crate::host::parse_website_host(&host) {
             crate::website::serve(&self.service, &self.store, &bucket, &req, &request_id).await
         } else if method == http::Method::OPTIONS {
