@@ -178,6 +178,14 @@ pub(crate) fn sha256_hex(data: &[u8]) -> String {
     hex::encode(digest::digest(&digest::SHA256, data))
 }
 
+/// Signing keys derived lately, by secret and scope. A key serves one secret for one day,
+/// region and service, so nearly every request of a client reuses the one before's; deriving
+/// it is four HMACs, a visible share of verifying a small request.
+static SIGNING_KEYS: std::sync::Mutex<Option<std::collections::HashMap<String, hmac::Key>>> =
+    std::sync::Mutex::new(None);
+/// Past this many, the memo is emptied and refills.
+const SIGNING_KEYS_MAX: usize = 256;
+
 /// kSigning = HMAC(HMAC(HMAC(HMAC("AWS4" + secret, date), region), service), "aws4_request").
 pub(crate) fn signing_key(
     secret_access_key: &str,
@@ -185,6 +193,21 @@ pub(crate) fn signing_key(
     region: &str,
     service: &str,
 ) -> hmac::Key {
+    let memo_key = [secret_access_key, date, region, service].join("\0");
+    let mut memo = SIGNING_KEYS.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let keys = memo.get_or_insert_with(Default::default);
+    if let Some(key) = keys.get(&memo_key) {
+        return key.clone();
+    }
+    let key = derive_signing_key(secret_access_key, date, region, service);
+    if keys.len() >= SIGNING_KEYS_MAX {
+        keys.clear();
+    }
+    keys.insert(memo_key, key.clone());
+    key
+}
+
+fn derive_signing_key(secret_access_key: &str, date: &str, region: &str, service: &str) -> hmac::Key {
     let mut key = format!("AWS4{secret_access_key}").into_bytes();
     for part in [date, region, service, SCOPE_TERMINATOR] {
         let tag = hmac::sign(&hmac::Key::new(hmac::HMAC_SHA256, &key), part.as_bytes());

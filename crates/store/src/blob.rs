@@ -8,11 +8,13 @@
 //! Ids are 128 random bits in hex, never derived from user input, so a key like `../../x` can
 //! never turn into a path; `BlobId` validates its form whenever it is parsed or deserialized.
 
+use std::collections::HashMap;
 use std::fmt;
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use crate::durable_fs::{self, ensure_dir, remove_if_exists, sync_dir, to_hex};
 use crate::error::{Result, StoreError};
@@ -94,7 +96,27 @@ pub struct BlobStore {
     tmp: PathBuf,
     /// False for ephemeral stores: their files are deleted at exit, so fsyncs buy nothing.
     durable: bool,
+    /// Small blobs' files kept open for [`BlobStore::open_shared`].
+    open_files: Mutex<OpenFiles>,
 }
+
+/// Files of small blobs, open for reading. Opening a file (path walk, `openat`, `close`) costs
+/// more than reading a few KiB from the page cache, and small objects are read over and over.
+/// Sound because a blob never changes once finished and its random id is never reused; a
+/// deleted blob leaves the map before its file is removed.
+#[derive(Debug, Default)]
+struct OpenFiles {
+    files: HashMap<BlobId, Arc<File>>,
+    /// Advanced by every delete: an open that raced a delete is not kept (it could hold an
+    /// unlinked file's space until evicted).
+    deletes: u64,
+}
+
+/// At most this many files are kept open (past it, the map is emptied and refills).
+const OPEN_FILES_MAX: usize = 256;
+/// Only blobs up to this size are kept open: for larger ones the open is noise next to the
+/// read, and a kept file of a deleted blob would hold its disk space.
+const OPEN_FILE_MAX_BYTES: u64 = 1024 * 1024;
 
 impl BlobStore {
     /// Prepares the directory and discards temp files left by writes a crash interrupted
@@ -102,7 +124,7 @@ impl BlobStore {
     pub(crate) fn open_dir(root: PathBuf, durable: bool) -> Result<BlobStore> {
         let tmp = root.join(TMP_DIR_NAME);
         ensure_dir(&tmp)?;
-        let store = BlobStore { root, tmp, durable };
+        let store = BlobStore { root, tmp, durable, open_files: Mutex::default() };
         store.remove_temp_files()?;
         Ok(store)
     }
@@ -140,6 +162,44 @@ impl BlobStore {
         File::open(&path).map_err(|e| not_found_or_io(id, &path, e))
     }
 
+    /// Opens a blob for positional reads (`FileExt::read_at`): the file may be shared with
+    /// other readers. Small blobs' files stay open for the next reader.
+    pub fn open_shared(&self, id: &BlobId) -> Result<Arc<File>> {
+        let deletes = {
+            let open = self.open_files();
+            if let Some(file) = open.files.get(id) {
+                return Ok(file.clone());
+            }
+            open.deletes
+        };
+        let file = Arc::new(self.open(id)?);
+        let small = file.metadata().is_ok_and(|m| m.len() <= OPEN_FILE_MAX_BYTES);
+        let mut open = self.open_files();
+        if small && open.deletes == deletes {
+            if open.files.len() >= OPEN_FILES_MAX {
+                open.files.clear();
+            }
+            open.files.insert(id.clone(), file.clone());
+        }
+        Ok(file)
+    }
+
+    fn open_files(&self) -> MutexGuard<'_, OpenFiles> {
+        self.open_files.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Closes the kept file of a blob about to be deleted.
+    fn forget_open(&self, id: Option<&BlobId>) {
+        let mut open = self.open_files();
+        open.deletes += 1;
+        match id {
+            Some(id) => {
+                open.files.remove(id);
+            }
+            None => open.files.clear(),
+        }
+    }
+
     /// The blob's size in bytes.
     pub fn len(&self, id: &BlobId) -> Result<u64> {
         let path = self.path(id);
@@ -159,6 +219,7 @@ impl BlobStore {
     /// Deletes a blob; Ok(false) if it did not exist. Not fsynced: if a crash undoes the
     /// removal, the result is an unreferenced file, which is harmless.
     pub fn delete(&self, id: &BlobId) -> Result<bool> {
+        self.forget_open(Some(id));
         remove_if_exists(&self.path(id))
     }
 
@@ -183,6 +244,7 @@ impl BlobStore {
     /// Deletes every finished blob. In-progress writes are left alone; they belong to callers
     /// that will commit (or abandon) them after the reset.
     pub(crate) fn delete_all(&self) -> Result<()> {
+        self.forget_open(None);
         for fanout in self.fanout_dirs()? {
             for entry in read_dir(&fanout)? {
                 remove_if_exists(&entry.path())?;

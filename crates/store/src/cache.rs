@@ -13,6 +13,11 @@
 //! cache only if the epoch is unchanged afterwards: a value read just before a commit can then
 //! never be cached after that commit's clear. Cached kinds are the rarely written ones, so
 //! clearing everything costs nothing that matters.
+//!
+//! Kinds that set [`Record::CACHED_BY_KEY`](crate::Record::CACHED_BY_KEY) (S3's object heads:
+//! many records, each read far more often than written) are evicted key by key instead: the
+//! commit removes exactly the records it wrote, and advances `epoch` as a clear does, with the
+//! same guarantee.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -83,6 +88,18 @@ impl RecordCache {
         entries.map.insert(key, found);
     }
 
+    /// Forgets these records, after a commit that wrote them. Advancing the epoch drops the
+    /// fills of reads that started before the commit, as [`RecordCache::clear`] does.
+    pub(crate) fn evict(&self, keys: &[String]) {
+        let mut entries = self.entries();
+        entries.epoch += 1;
+        for key in keys {
+            if let Some(old) = entries.map.remove(key) {
+                entries.bytes -= entry_size(key, &old);
+            }
+        }
+    }
+
     /// Forgets everything, after a commit that wrote a cached kind.
     pub(crate) fn clear(&self) {
         let mut entries = self.entries();
@@ -112,6 +129,22 @@ mod tests {
         assert_eq!(cache.lookup(&key).unwrap(), stored(b"new"));
         cache.fill(cache_key("k", "s", "b"), epoch, None);
         assert_eq!(cache.lookup(&cache_key("k", "s", "b")).unwrap(), None);
+    }
+
+    #[test]
+    fn an_eviction_forgets_its_keys_only_and_drops_older_fills() {
+        let cache = RecordCache::default();
+        let (a, b) = (cache_key("k", "s", "a"), cache_key("k", "s", "b"));
+        for key in [&a, &b] {
+            let epoch = cache.lookup(key).unwrap_err();
+            cache.fill(key.clone(), epoch, stored(b"v1"));
+        }
+        let epoch_before = cache.lookup(&cache_key("k", "s", "c")).unwrap_err();
+        cache.evict(std::slice::from_ref(&a));
+        assert!(cache.lookup(&a).is_err(), "the written record is forgotten");
+        assert_eq!(cache.lookup(&b).unwrap(), stored(b"v1"), "other records stay");
+        cache.fill(cache_key("k", "s", "c"), epoch_before, stored(b"stale"));
+        assert!(cache.lookup(&cache_key("k", "s", "c")).is_err(), "a read from before the commit is not cached");
     }
 
     #[test]

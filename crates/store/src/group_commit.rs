@@ -124,6 +124,8 @@ struct State {
     failed: Option<(u64, String)>,
     /// A writer of the open batch wrote a cached kind.
     touched_cache: bool,
+    /// Cache keys of the keyed-cached records the open batch wrote.
+    evicted: Vec<String>,
 }
 
 thread_local! {
@@ -164,6 +166,7 @@ impl GroupWriter {
                 finished_through: 0,
                 failed: None,
                 touched_cache: false,
+                evicted: Vec::new(),
             }),
             committed: Condvar::new(),
             wanting: AtomicUsize::new(0),
@@ -294,10 +297,10 @@ impl GroupWriter {
         if let Err(e) = state.conn.execute_batch("SAVEPOINT nimbus_write") {
             return fail(state, format!("could not open a write savepoint: {e}"));
         }
-        let (keep, wrote_cached) = {
+        let (keep, wrote_cached, evicted) = {
             let mut txn = Txn::new(&state.conn);
             let keep = body(&mut txn);
-            (keep, txn.wrote_cached.get())
+            (keep, txn.wrote_cached.get(), txn.evicted.take())
         };
         let end = if keep { "RELEASE nimbus_write" } else { "ROLLBACK TO nimbus_write; RELEASE nimbus_write" };
         if let Err(e) = state.conn.execute_batch(end) {
@@ -306,6 +309,9 @@ impl GroupWriter {
             return fail(state, format!("could not close a write savepoint: {e}"));
         }
         state.touched_cache |= wrote_cached;
+        if keep {
+            state.evicted.extend(evicted);
+        }
         Ok(keep)
     }
 
@@ -337,10 +343,14 @@ impl GroupWriter {
         self.commits.load(Ordering::Relaxed)
     }
 
-    /// Empties the read cache if the batch just ended wrote a cached kind.
+    /// Empties the read cache if the batch just ended wrote a cached kind, else evicts the
+    /// keyed-cached records it wrote.
     fn settle_cache(&self, state: &mut State) {
+        let evicted = std::mem::take(&mut state.evicted);
         if std::mem::take(&mut state.touched_cache) {
             self.cache.clear();
+        } else if !evicted.is_empty() {
+            self.cache.evict(&evicted);
         }
     }
 

@@ -143,7 +143,7 @@ impl Store {
     // ---- versioned records ----
 
     pub fn get<R: Record>(&self, scope: &str, key: &str) -> Result<Option<R>> {
-        if !R::CACHED {
+        if !R::CACHED && !R::CACHED_BY_KEY {
             return self.with_reader(|conn| records::get(conn, scope, key));
         }
         let cache_key = cache::cache_key(R::KIND, scope, key);

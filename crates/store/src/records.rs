@@ -21,6 +21,12 @@ pub trait Record: serde::Serialize + serde::de::DeserializeOwned {
     /// writes a cached kind empties the whole cache.
     const CACHED: bool = false;
 
+    /// Reads through [`Store::get`](crate::Store::get) are served from the same cache, but a
+    /// commit evicts only the records of this kind it wrote (by kind, scope and key). For kinds
+    /// read far more often than each record is written, with many records (S3 object heads).
+    /// Deleting a whole scope of such a kind still empties the whole cache.
+    const CACHED_BY_KEY: bool = false;
+
     /// Upgrades `value`, stored at `from_version` (always older than `VERSION`), to the current
     /// serialized form. Typically a `match from_version` that chains the steps.
     fn migrate(from_version: u32, value: serde_json::Value) -> Result<serde_json::Value> {
@@ -206,17 +212,21 @@ pub struct Txn<'a> {
     pub(crate) conn: &'a Connection,
     /// Set by any write of a [`Record::CACHED`] kind: the commit then empties the read cache.
     pub(crate) wrote_cached: std::cell::Cell<bool>,
+    /// Cache keys of the [`Record::CACHED_BY_KEY`] records written: the commit evicts them.
+    pub(crate) evicted: std::cell::RefCell<Vec<String>>,
 }
 
 impl<'a> Txn<'a> {
     pub(crate) fn new(conn: &'a Connection) -> Txn<'a> {
-        Txn { conn, wrote_cached: std::cell::Cell::new(false) }
+        Txn { conn, wrote_cached: std::cell::Cell::new(false), evicted: std::cell::RefCell::default() }
     }
 
-    /// Notes a write of kind R, before it is made.
-    fn note_write<R: Record>(&self) {
+    /// Notes a write of the record (kind R, `scope`, `key`), before it is made.
+    fn note_write<R: Record>(&self, scope: &str, key: &str) {
         if R::CACHED {
             self.wrote_cached.set(true);
+        } else if R::CACHED_BY_KEY {
+            self.evicted.borrow_mut().push(crate::cache::cache_key(R::KIND, scope, key));
         }
     }
 
@@ -235,24 +245,26 @@ impl<'a> Txn<'a> {
 
     /// [`Txn::put`] of a body already encoded (by [`encode`]).
     pub(crate) fn put_encoded<R: Record>(&self, scope: &str, key: &str, body: &[u8]) -> Result<()> {
-        self.note_write::<R>();
+        self.note_write::<R>(scope, key);
         put(self.conn, R::KIND, R::VERSION, scope, key, body)
     }
 
     pub(crate) fn insert_encoded<R: Record>(&self, scope: &str, key: &str, body: &[u8]) -> Result<bool> {
-        self.note_write::<R>();
+        self.note_write::<R>(scope, key);
         insert(self.conn, R::KIND, R::VERSION, scope, key, body)
     }
 
     pub fn delete<R: Record>(&self, scope: &str, key: &str) -> Result<bool> {
-        self.note_write::<R>();
+        self.note_write::<R>(scope, key);
         delete(self.conn, R::KIND, scope, key)
     }
 
     /// Deletes every record of kind R in `scope` (a queue's messages when it is purged or
     /// deleted); returns how many there were.
     pub fn delete_scope<R: Record>(&self, scope: &str) -> Result<usize> {
-        self.note_write::<R>();
+        if R::CACHED || R::CACHED_BY_KEY {
+            self.wrote_cached.set(true);
+        }
         delete_scope(self.conn, R::KIND, scope)
     }
 

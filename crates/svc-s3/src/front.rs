@@ -17,6 +17,7 @@
 //! CORS headers of a request whose `Origin` a bucket rule allows.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use bytes::Bytes;
 use http_body_util::BodyExt;
@@ -46,17 +47,22 @@ const PRESIGN_PARAMS: &[&str] = &[
 
 pub struct S3Front {
     service: S3Service,
-    /// The same backend the service calls, for work outside requests (lifecycle sweeps).
-    backend: S3Backend,
-    store: Store,
-    credentials: Arc<dyn CredentialRegistry>,
-    clock: Clock,
-    strict: bool,
-    default_account: String,
+    /// The same backend the service calls, for work outside requests (lifecycle sweeps) and
+    /// for the fast path of plain GETs (`fast_get.rs`).
+    pub(crate) backend: S3Backend,
+    pub(crate) store: Store,
+    pub(crate) credentials: Arc<dyn CredentialRegistry>,
+    pub(crate) clock: Clock,
+    pub(crate) strict: bool,
+    pub(crate) default_account: String,
     /// Strict mode's IAM decision point, shared with the access hook; set once by the binary.
-    authorizer: crate::iam_authorize::AuthorizerSlot,
+    pub(crate) authorizer: crate::iam_authorize::AuthorizerSlot,
     /// CloudTrail's recorder, shared with the access hook (which notes only kept calls).
-    audit_sink: crate::audit::AuditSinkSlot,
+    pub(crate) audit_sink: crate::audit::AuditSinkSlot,
+    /// Whether plain GETs may take `fast_get.rs` (on; tests turn it off to compare answers).
+    pub(crate) fast_paths: AtomicBool,
+    /// Requests the fast path answered.
+    pub(crate) fast_path_served: AtomicU64,
 }
 
 impl S3Front {
@@ -121,7 +127,20 @@ impl S3Front {
             default_account: default_account.to_owned(),
             authorizer,
             audit_sink,
+            fast_paths: AtomicBool::new(true),
+            fast_path_served: AtomicU64::new(0),
         }
+    }
+
+    /// Turns the fast path of plain GetObjects (`fast_get.rs`) on or off; every answer is the
+    /// same either way (tests compare them), only the cost differs.
+    pub fn set_fast_paths(&self, on: bool) {
+        self.fast_paths.store(on, Ordering::Relaxed);
+    }
+
+    /// How many requests the fast path of plain GetObjects has answered.
+    pub fn fast_path_served(&self) -> u64 {
+        self.fast_path_served.load(Ordering::Relaxed)
     }
 
     /// Hands S3 the audit sink (CloudTrail's recorder): the access hook then notes the calls it
@@ -189,6 +208,9 @@ impl S3Front {
 
     /// [`S3Front::handle`] for a body already in s3s's form.
     pub async fn call(&self, mut req: http::Request<s3s::Body>) -> http::Response<ResponseBody> {
+        if let Some(response) = crate::fast_get::serve(self, &req) {
+            return with_request_id(response.map(|body| body.boxed_unsync()), &nimbus_core::ids::request_id());
+        }
         let request_id = nimbus_core::ids::request_id();
         let resource = req.uri().path().to_owned();
         let host = req
@@ -277,13 +299,7 @@ impl S3Front {
         {
             response.headers_mut().extend(cors);
         }
-        let headers = response.headers_mut();
-        if let Ok(value) = http::HeaderValue::from_str(&request_id) {
-            headers.insert("x-amz-request-id", value);
-        }
-        if let Ok(value) = http::HeaderValue::from_str(&crate::errors::host_id(&request_id)) {
-            headers.insert("x-amz-id-2", value);
-        }
+        let response = with_request_id(response, &request_id);
         match metering {
             Some((started, _)) => crate::request_metrics::RequestMetrics::meter_body(response, started, metered),
             None => response,
@@ -506,8 +522,20 @@ fn s3s_config() -> s3s::config::S3Config {
     config
 }
 
+/// Adds the request's id and the host id derived from it, as every S3 response carries them.
+fn with_request_id(mut response: http::Response<ResponseBody>, request_id: &str) -> http::Response<ResponseBody> {
+    let headers = response.headers_mut();
+    if let Ok(value) = http::HeaderValue::from_str(request_id) {
+        headers.insert("x-amz-request-id", value);
+    }
+    if let Ok(value) = http::HeaderValue::from_str(&crate::errors::host_id(request_id)) {
+        headers.insert("x-amz-id-2", value);
+    }
+    response
+}
+
 /// The bucket and key a REST request addresses (virtual-hosted or path style).
-fn request_target(host: &str, path: &str) -> Option<(String, Option<String>)> {
+pub(crate) fn request_target(host: &str, path: &str) -> Option<(String, Option<String>)> {
     let decode = |s: &str| {
         percent_encoding::percent_decode_str(s)
             .decode_utf8_lossy()
@@ -525,7 +553,7 @@ fn request_target(host: &str, path: &str) -> Option<(String, Option<String>)> {
 }
 
 /// A 12-digit access key id is its own account (as the server does for other services).
-fn account_for_key(access_key_id: &str, default_account: &str) -> String {
+pub(crate) fn account_for_key(access_key_id: &str, default_account: &str) -> String {
     if access_key_id.len() == 12 && access_key_id.bytes().all(|b| b.is_ascii_digit()) {
         access_key_id.to_owned()
     } else {

@@ -373,21 +373,25 @@ impl From<std::io::Error> for ReadError {
 
 /// Reads plaintext bytes `[start, start + len)` of a stored body (decrypting only the chunks
 /// the range overlaps), handing them to `sink` a piece at a time. Blocking.
+///
+/// Reads are positional (`pread`): the file may be shared with other readers
+/// (`BlobStore::open_shared`), so it has no cursor to move.
 fn read_plain(
-    file: &mut std::fs::File,
+    file: &std::fs::File,
     layout: Option<&Layout>,
     start: u64,
     len: u64,
     mut sink: impl FnMut(Vec<u8>) -> Result<(), ReadError>,
 ) -> Result<(), ReadError> {
+    use std::os::unix::fs::FileExt;
     let Some(layout) = layout else {
-        file.seek(SeekFrom::Start(start))?;
         let mut left = len;
+        let mut offset = start;
         while left > 0 {
             let want = READ_CHUNK.min(usize::try_from(left).unwrap_or(usize::MAX));
             let mut buf = vec![0u8; want];
             let n = loop {
-                match file.read(&mut buf) {
+                match file.read_at(&mut buf, offset) {
                     Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
                     other => break other?,
                 }
@@ -400,6 +404,7 @@ fn read_plain(
             }
             buf.truncate(n);
             left -= n as u64;
+            offset += n as u64;
             sink(buf)?;
         }
         return Ok(());
@@ -407,7 +412,6 @@ fn read_plain(
     let sizes: Vec<u64> = layout.segments.iter().map(|(size, _)| *size).collect();
     let plan = plan_range(&sizes, start, len);
     let mut key: Option<(usize, SegmentKey)> = None;
-    let mut position: Option<u64> = None;
     let mut rest = plan.as_slice();
     while !rest.is_empty() {
         // Chunks stored back to back are read with one read and sent as one piece.
@@ -422,12 +426,8 @@ fn read_plain(
         }
         let (chunks, tail) = rest.split_at(batch);
         rest = tail;
-        if position != Some(chunks[0].offset) {
-            file.seek(SeekFrom::Start(chunks[0].offset))?;
-        }
         let mut buf = vec![0u8; sealed_total];
-        file.read_exact(&mut buf)?;
-        position = Some(chunks[0].offset + sealed_total as u64);
+        file.read_exact_at(&mut buf, chunks[0].offset)?;
         // Decrypt each chunk in place, then move the bytes it contributes down to the end
         // of what is kept so far: the piece is compacted without a second buffer.
         let (mut read_at, mut kept) = (0usize, 0usize);
@@ -457,7 +457,7 @@ fn read_plain(
 /// says (CopyObject, UploadPartCopy: the destination may be encrypted differently).
 pub async fn transcode(
     store: &Store,
-    mut file: std::fs::File,
+    file: std::fs::File,
     layout: Option<Layout>,
     start: u64,
     len: u64,
@@ -465,7 +465,7 @@ pub async fn transcode(
 ) -> S3Result<WrittenBlob> {
     let (feed, workers) = start_writing(store, &spec);
     let read = tokio::task::spawn_blocking(move || {
-        let read = read_plain(&mut file, layout.as_ref(), start, len, |piece| {
+        let read = read_plain(&file, layout.as_ref(), start, len, |piece| {
             if feed.blocking_push(Bytes::from(piece)) {
                 Ok(())
             } else {
@@ -545,11 +545,13 @@ enum Source {
 const READ_INLINE_MAX: u64 = 256 * 1024;
 
 impl BlobStream {
-    pub fn new(mut file: std::fs::File, layout: Option<Layout>, start: u64, len: u64) -> BlobStream {
+    /// The file may be shared with other readers (`BlobStore::open_shared`): reads are
+    /// positional.
+    pub fn new(file: std::sync::Arc<std::fs::File>, layout: Option<Layout>, start: u64, len: u64) -> BlobStream {
         if len <= READ_INLINE_MAX {
             // A small body is usually one piece; later pieces, if any, are appended to it.
             let mut body: Vec<u8> = Vec::new();
-            let result = read_plain(&mut file, layout.as_ref(), start, len, |piece| {
+            let result = read_plain(&file, layout.as_ref(), start, len, |piece| {
                 if body.is_empty() {
                     body = piece;
                 } else {
@@ -574,7 +576,7 @@ impl BlobStream {
         }
         let (tx, rx) = mpsc::channel(CHANNEL_DEPTH);
         tokio::task::spawn_blocking(move || {
-            let result = read_plain(&mut file, layout.as_ref(), start, len, |piece| {
+            let result = read_plain(&file, layout.as_ref(), start, len, |piece| {
                 // A closed channel means the client went away: stop reading.
                 tx.blocking_send(Ok(Bytes::from(piece)))
                     .map_err(|_| ReadError::Closed)

@@ -41,6 +41,7 @@ mod chunked;
 mod cors;
 mod crypto;
 mod errors;
+mod fast_get;
 mod front;
 mod host;
 mod iam_authorize;

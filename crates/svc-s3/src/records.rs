@@ -271,6 +271,8 @@ pub const NULL_VERSION: &str = "null";
 impl Record for ObjectRecord {
     const KIND: &'static str = "s3.object";
     const VERSION: u32 = 4;
+    /// Every GET reads the object's record; each write evicts just that record.
+    const CACHED_BY_KEY: bool = true;
 
     /// v1 → v2: versioning added `version_id` (v1 objects are `null` versions) and `seq`.
     /// v2 → v3: encryption, checksum, part list and lock (v2 bodies are plaintext).

@@ -447,10 +447,10 @@ impl S3Backend {
         bucket: &BucketRecord,
         key: &str,
         version: Option<Option<String>>,
-    ) -> S3Result<(ObjectRecord, std::fs::File)> {
+    ) -> S3Result<(ObjectRecord, std::sync::Arc<std::fs::File>)> {
         for _ in 0..3 {
             let obj = object_version(&self.store, &bucket.id, key, version.clone())?;
-            match self.store.blobs().open(&obj.blob) {
+            match self.store.blobs().open_shared(&obj.blob) {
                 Ok(file) => return Ok((obj, file)),
                 Err(StoreError::BlobNotFound(_)) => continue,
                 Err(e) => return Err(store_error(e)),
@@ -467,8 +467,13 @@ impl S3Backend {
         req: S3Request<GetObjectInput>,
     ) -> S3Result<S3Response<GetObjectOutput>> {
         let account = self.account(&req);
-        let input = req.input;
-        let bucket = self.bucket_for(&input.bucket, &account)?;
+        self.get_object_output(req.input, &account).map(S3Response::new)
+    }
+
+    /// GetObject's work, shared by s3s's path and the front's fast path (`fast_get.rs`), which
+    /// serializes the same output itself.
+    pub(crate) fn get_object_output(&self, input: GetObjectInput, account: &str) -> S3Result<GetObjectOutput> {
+        let bucket = self.bucket_for(&input.bucket, account)?;
         let version = parse_version_id(input.version_id.as_deref())?;
         let state = self.versioning_state(&bucket)?;
         let customer = CustomerKey::from_headers(
@@ -522,7 +527,7 @@ impl S3Backend {
         }
         set_lock_headers!(out, &obj.lock);
         // response-content-type & co. are applied by s3s on top of these headers.
-        Ok(S3Response::new(out))
+        Ok(out)
     }
 
     pub(super) fn op_head_object(
