@@ -19,16 +19,43 @@
 //! commit removes exactly the records it wrote, and advances `epoch` as a clear does, with the
 //! same guarantee.
 
+use std::any::Any;
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 /// Past either bound the cache is emptied and refills from what is read next: a simple cap
 /// for a cache that normally holds a few hundred small records.
 const MAX_ENTRIES: usize = 16 * 1024;
 const MAX_BYTES: usize = 8 * 1024 * 1024;
 
-/// A record as stored: its serialized version and body.
-pub(crate) type StoredRecord = (i64, Arc<[u8]>);
+/// A record as stored: its serialized version and body, and once some reader asked for it
+/// through [`Store::get_shared`](crate::Store::get_shared), the decoded value, so later readers
+/// skip the JSON decode too.
+pub(crate) struct Stored {
+    pub(crate) version: i64,
+    pub(crate) body: Box<[u8]>,
+    pub(crate) decoded: OnceLock<Arc<dyn Any + Send + Sync>>,
+}
+
+impl Stored {
+    pub(crate) fn new(version: i64, body: &[u8]) -> Stored {
+        Stored { version, body: body.into(), decoded: OnceLock::new() }
+    }
+}
+
+impl PartialEq for Stored {
+    fn eq(&self, other: &Stored) -> bool {
+        (self.version, &self.body) == (other.version, &other.body)
+    }
+}
+
+impl std::fmt::Debug for Stored {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Stored").field("version", &self.version).field("body", &String::from_utf8_lossy(&self.body)).finish()
+    }
+}
+
+pub(crate) type StoredRecord = Arc<Stored>;
 
 #[derive(Default)]
 pub(crate) struct RecordCache {
@@ -50,7 +77,7 @@ pub(crate) fn cache_key(kind: &str, scope: &str, key: &str) -> String {
 }
 
 fn entry_size(key: &str, found: &Option<StoredRecord>) -> usize {
-    key.len() + found.as_ref().map_or(0, |(_, body)| body.len())
+    key.len() + found.as_ref().map_or(0, |stored| stored.body.len())
 }
 
 impl RecordCache {
@@ -114,7 +141,7 @@ mod tests {
     use super::*;
 
     fn stored(body: &[u8]) -> Option<StoredRecord> {
-        Some((1, Arc::from(body)))
+        Some(Arc::new(Stored::new(1, body)))
     }
 
     #[test]

@@ -146,22 +146,46 @@ impl Store {
         if !R::CACHED && !R::CACHED_BY_KEY {
             return self.with_reader(|conn| records::get(conn, scope, key));
         }
+        self.cached_stored::<R>(scope, key)?
+            .map(|stored| records::decode(key, stored.version, &stored.body))
+            .transpose()
+    }
+
+    /// [`Store::get`], shared: for cached kinds the decoded record is kept with the cached
+    /// bytes, so a hit costs a hash lookup and no decode (hot paths: S3's bucket, its
+    /// configurations and object heads on every GET).
+    pub fn get_shared<R: Record + Send + Sync + 'static>(&self, scope: &str, key: &str) -> Result<Option<Arc<R>>> {
+        if !R::CACHED && !R::CACHED_BY_KEY {
+            return Ok(self.get::<R>(scope, key)?.map(Arc::new));
+        }
+        let Some(stored) = self.cached_stored::<R>(scope, key)? else {
+            return Ok(None);
+        };
+        if let Some(decoded) = stored.decoded.get()
+            && let Ok(record) = decoded.clone().downcast::<R>()
+        {
+            return Ok(Some(record));
+        }
+        let record = Arc::new(records::decode::<R>(key, stored.version, &stored.body)?);
+        let _ = stored.decoded.set(record.clone());
+        Ok(Some(record))
+    }
+
+    /// A cached kind's stored form, from the cache or read (and cached).
+    fn cached_stored<R: Record>(&self, scope: &str, key: &str) -> Result<Option<cache::StoredRecord>> {
         let cache_key = cache::cache_key(R::KIND, scope, key);
-        let stored = match self.inner.cache.lookup(&cache_key) {
-            Ok(hit) => hit,
+        match self.inner.cache.lookup(&cache_key) {
+            Ok(hit) => Ok(hit),
             Err(epoch) => {
                 let stored = self.with_reader(|conn| {
                     records::read_stored(conn, R::KIND, scope, key, |version, body| {
-                        Ok((version, Arc::from(body)))
+                        Ok(Arc::new(cache::Stored::new(version, body)))
                     })
                 })?;
                 self.inner.cache.fill(cache_key, epoch, stored.clone());
-                stored
+                Ok(stored)
             }
-        };
-        stored
-            .map(|(version, body)| records::decode(key, version, &body))
-            .transpose()
+        }
     }
 
     /// Creates or replaces a record; durable when it returns.

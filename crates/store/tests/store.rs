@@ -836,3 +836,58 @@ fn cached_reads_racing_writers_end_on_the_last_write() {
     });
     assert_eq!(store.get::<Setting>(SCOPE, "k").unwrap(), Some(Setting { value: 199 }));
 }
+
+/// A kind cached record by record (each commit evicts only what it wrote).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct Head {
+    value: u32,
+}
+
+impl Record for Head {
+    const KIND: &'static str = "test.keyed-head";
+    const VERSION: u32 = 1;
+    const CACHED_BY_KEY: bool = true;
+}
+
+#[test]
+fn keyed_cached_kinds_see_every_acknowledged_write_shared_or_not() {
+    let store = Store::open_ephemeral().unwrap();
+    let shared = |key: &str| store.get_shared::<Head>(SCOPE, key).unwrap().map(|h| h.value);
+    assert_eq!(shared("a"), None);
+    store.put(SCOPE, "a", &Head { value: 1 }).unwrap();
+    store.put(SCOPE, "b", &Head { value: 10 }).unwrap();
+    assert_eq!(shared("a"), Some(1));
+    // The decoded record is kept: a second read hands out the same allocation.
+    let first = store.get_shared::<Head>(SCOPE, "a").unwrap().unwrap();
+    let second = store.get_shared::<Head>(SCOPE, "a").unwrap().unwrap();
+    assert!(std::sync::Arc::ptr_eq(&first, &second));
+    store.transaction(|t| t.put(SCOPE, "a", &Head { value: 2 })).unwrap();
+    assert_eq!(shared("a"), Some(2));
+    assert_eq!(store.get::<Head>(SCOPE, "a").unwrap(), Some(Head { value: 2 }));
+    assert_eq!(shared("b"), Some(10), "a record the commit did not write keeps its value");
+    assert!(store.delete::<Head>(SCOPE, "b").unwrap());
+    assert_eq!(shared("b"), None);
+    store.transaction(|t| t.delete_scope::<Head>(SCOPE)).unwrap();
+    assert_eq!(shared("a"), None);
+}
+
+#[test]
+fn keyed_cached_reads_racing_writers_end_on_the_last_write() {
+    let store = Store::open_ephemeral().unwrap();
+    std::thread::scope(|s| {
+        for _ in 0..4 {
+            s.spawn(|| {
+                for _ in 0..500 {
+                    let _ = store.get_shared::<Head>(SCOPE, "k").unwrap();
+                }
+            });
+        }
+        s.spawn(|| {
+            for value in 0..200 {
+                store.put(SCOPE, "k", &Head { value }).unwrap();
+                assert_eq!(store.get_shared::<Head>(SCOPE, "k").unwrap().map(|h| h.value), Some(value));
+            }
+        });
+    });
+    assert_eq!(store.get::<Head>(SCOPE, "k").unwrap(), Some(Head { value: 199 }));
+}

@@ -184,12 +184,12 @@ pub fn decide(store: &Store, req: &AccessRequest<'_>) -> S3Result<()> {
         return if signed { Ok(()) } else { Err(access_denied()) };
     }
     let Some(bucket) = store
-        .get::<BucketRecord>(BUCKET_SCOPE, bucket_name)
+        .get_shared::<BucketRecord>(BUCKET_SCOPE, bucket_name)
         .map_err(store_error)?
     else {
         return Ok(());
     };
-    let access = BucketAccess::load(store, bucket)?;
+    let access = BucketAccess::load(store, std::sync::Arc::unwrap_or_clone(bucket))?;
     decide_for(store, &access, req)
 }
 

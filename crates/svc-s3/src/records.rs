@@ -71,6 +71,11 @@ pub fn object_key_of(version_key: &str) -> &str {
 /// Reads the same way from the store and from inside a transaction.
 pub trait Reader {
     fn get_record<R: Record>(&self, scope: &str, key: &str) -> Result<Option<R>, StoreError>;
+    /// [`Reader::get_record`] of a record the store may keep decoded (`Store::get_shared`):
+    /// the hot reads (bucket, configurations, object heads) clone it instead of decoding JSON.
+    fn get_record_cloned<R: Record + Clone + Send + Sync + 'static>(&self, scope: &str, key: &str) -> Result<Option<R>, StoreError> {
+        self.get_record(scope, key)
+    }
     fn list_records<R: Record>(
         &self,
         scope: &str,
@@ -83,6 +88,9 @@ pub trait Reader {
 impl Reader for Store {
     fn get_record<R: Record>(&self, scope: &str, key: &str) -> Result<Option<R>, StoreError> {
         self.get(scope, key)
+    }
+    fn get_record_cloned<R: Record + Clone + Send + Sync + 'static>(&self, scope: &str, key: &str) -> Result<Option<R>, StoreError> {
+        Ok(self.get_shared::<R>(scope, key)?.map(std::sync::Arc::unwrap_or_clone))
     }
     fn list_records<R: Record>(
         &self,
@@ -117,7 +125,7 @@ pub fn config_scope(bucket_id: &str) -> String {
 /// A bucket sub-resource configuration, stored as its own record in [`config_scope`] under
 /// [`BucketConfig::NAME`] (not as a field of [`BucketRecord`], so each evolves and versions on
 /// its own and reading one never loads the others).
-pub trait BucketConfig: Record {
+pub trait BucketConfig: Record + Clone + Send + Sync + 'static {
     /// The sub-resource name, as in the query string (`versioning`, `lifecycle`, ...).
     const NAME: &'static str;
 }
@@ -126,7 +134,7 @@ pub fn get_config<C: BucketConfig>(
     r: &impl Reader,
     bucket_id: &str,
 ) -> Result<Option<C>, StoreError> {
-    r.get_record::<C>(&config_scope(bucket_id), C::NAME)
+    r.get_record_cloned::<C>(&config_scope(bucket_id), C::NAME)
 }
 
 /// Stores (`Some`) or removes (`None`) a configuration; returns whether one existed before.

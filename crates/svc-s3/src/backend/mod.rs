@@ -208,8 +208,9 @@ impl S3Backend {
     fn bucket_for(&self, name: &str, account: &str) -> S3Result<BucketRecord> {
         let _ = account;
         self.store
-            .get::<BucketRecord>(BUCKET_SCOPE, name)
+            .get_shared::<BucketRecord>(BUCKET_SCOPE, name)
             .map_err(store_error)?
+            .map(std::sync::Arc::unwrap_or_clone)
             .ok_or_else(|| no_such_bucket(name))
     }
 

@@ -206,7 +206,7 @@ pub(super) fn current_or_marker(
     key: &str,
 ) -> S3Result<ObjectRecord> {
     if let Some(o) = r
-        .get_record::<ObjectRecord>(&object_scope(bucket_id), key)
+        .get_record_cloned::<ObjectRecord>(&object_scope(bucket_id), key)
         .map_err(store_error)?
     {
         return Ok(o);
