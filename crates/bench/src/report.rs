@@ -551,6 +551,26 @@ impl Report {
             Better::Higher,
             "≥ 80 %",
         ));
+        let (n, m) = both(&|s| repeats_cell(&s.md5, large));
+        rows.push(Row::flagged(
+            format!("MD5 of {mib} MiB, one stream on this CPU, median (MiB/s)"),
+            n,
+            m,
+            Better::Neither,
+            "",
+        ));
+        let (n, m) = both(&|s| {
+            let (put, put_flag) = repeats_cell(&s.large_put, large);
+            let (md5, md5_flag) = repeats_cell(&s.md5, large);
+            (put.zip(md5).map(|(put, md5)| put / md5 * 100.0), put_flag.or(md5_flag))
+        });
+        rows.push(Row::flagged(
+            format!("S3 {mib} MiB PUT as % of one MD5 stream"),
+            n,
+            m,
+            Better::Higher,
+            "",
+        ));
         let (n, m) = both(&|s| repeats_cell(&s.large_get, large));
         rows.push(Row::flagged(
             format!(

@@ -64,6 +64,9 @@ pub struct S3Results {
     pub large_get: Repeats,
     /// `dd conv=fsync` of the same size in the same filesystem, once after each PUT.
     pub dd: Repeats,
+    /// MD5 of the same bytes in this process, one stream, once after each PUT: the ceiling of
+    /// any single PUT, whose ETag is the body's MD5 (MD5 cannot be split across cores).
+    pub md5: Repeats,
     pub uploads: Option<UploadResults>,
     /// What failed, and why, for the notes under the table.
     pub failures: Vec<String>,
@@ -307,6 +310,13 @@ async fn large_puts(
                 record(&mut results.failures, name, failure);
                 results.large_put.failed += 1;
             }
+        }
+        let hashed = source.clone();
+        let started = Instant::now();
+        if tokio::task::spawn_blocking(move || <md5::Md5 as md5::Digest>::digest(&hashed)).await.is_ok() {
+            let took = started.elapsed();
+            eprintln!("{name}: MD5 of {mib} MiB {repeat}/{of}: {:.0} MiB/s", transfer::mib_per_second(len, took));
+            results.md5.times.push(took);
         }
         match transfer::dd_fsync(dd_dir, mib).await {
             Ok(took) => {
