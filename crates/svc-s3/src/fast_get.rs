@@ -24,7 +24,7 @@ use s3s::dto::{GetObjectInput, GetObjectOutput, Timestamp, TimestampFormat};
 
 use crate::access::{self, AccessRequest, ConditionKeys};
 use crate::auth::ANONYMOUS_ACCOUNT;
-use crate::front::{S3Front, account_for_key, request_target};
+use crate::front::{PRESIGN_PARAMS, S3Front, account_for_key, request_target};
 use crate::policy::Principal;
 
 /// Request headers that change what GetObject does: the general path handles them.
@@ -42,17 +42,6 @@ const DECLINED_HEADERS: &[&str] = &[
     "x-amz-server-side-encryption-customer-key",
     "x-amz-server-side-encryption-customer-key-md5",
     "transfer-encoding",
-];
-
-/// Query parameters of a SigV4 presigned URL.
-const PRESIGN_PARAMS: &[&str] = &[
-    "X-Amz-Algorithm",
-    "X-Amz-Credential",
-    "X-Amz-Date",
-    "X-Amz-Expires",
-    "X-Amz-SignedHeaders",
-    "X-Amz-Signature",
-    "X-Amz-Security-Token",
 ];
 
 /// SigV4's longest presigned lifetime (7 days); s3s refuses longer ones.

@@ -35,7 +35,7 @@ pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 pub type ResponseBody = UnsyncBoxBody<Bytes, BoxError>;
 
 /// Query parameters of a SigV4 presigned URL.
-const PRESIGN_PARAMS: &[&str] = &[
+pub(crate) const PRESIGN_PARAMS: &[&str] = &[
     "X-Amz-Algorithm",
     "X-Amz-Credential",
     "X-Amz-Date",
