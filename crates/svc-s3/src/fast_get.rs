@@ -65,6 +65,9 @@ pub(crate) fn serve(front: &S3Front, req: &http::Request<s3s::Body>) -> Option<h
     if crate::host::parse_website_host(host).is_some() {
         return None;
     }
+    // A path that does not decode to UTF-8 is the general path's to refuse (the target below
+    // is decoded leniently).
+    percent_encoding::percent_decode_str(req.uri().path()).decode_utf8().ok()?;
     let (bucket, Some(key)) = request_target(host, req.uri().path())? else {
         return None;
     };

@@ -199,6 +199,11 @@ async fn what_the_fast_path_leaves_to_the_general_path() {
     both_ways(&h, false, || h.call("GET", "/bkt/k").header("origin", "https://example.com")).await;
     both_ways(&h, false, || h.call("GET", "/bkt/k").header("x-amz-checksum-mode", "ENABLED")).await;
 
+    // A path that is not UTF-8 once decoded, even where a lenient decoding names an object.
+    h.put(&format!("/bkt/{}", enc("bad\u{fffd}key")), b"x").await;
+    let r = both_ways(&h, false, || h.call("GET", "/bkt/bad%FFkey")).await;
+    assert!(r.status >= 400, "{}", r.text());
+
     // Every failure is the general path's answer.
     let r = both_ways(&h, false, || h.call("GET", "/bkt/missing")).await;
     assert_eq!((r.status, r.code().as_deref()), (404, Some("NoSuchKey")));
