@@ -170,9 +170,47 @@ impl SecretsManager {
         Ok(value_doc(&fetched.secret, &fetched.version, &value))
     }
 
+    /// [`SecretsManager::fetch`] from plain reads, for the common read that changes nothing
+    /// (the access was already noted today): it needs no write transaction, so reads neither
+    /// queue behind the store's one writer nor pay a commit. `None` for anything else (an
+    /// error, an expired or deleted secret, an access to note): the transaction path then
+    /// decides, with its errors.
+    fn fetch_unchanged(&self, ctx: &RequestContext, input: &GetSecretValueInput, now: i64) -> Res<Option<Fetched>> {
+        let scope = state::scope_of(ctx);
+        let secret_id = input.secret_id.as_str();
+        let found = if secret_id.starts_with("arn:") {
+            state::lookup_arn(secret_id, |account, region, name| {
+                if region != ctx.region || account != ctx.account_id {
+                    return Ok(None);
+                }
+                self.store.get::<SecretRecord>(&scope, name)
+            })?
+        } else if state::check_secret_id(secret_id).is_ok() {
+            self.store.get::<SecretRecord>(&scope, secret_id)?
+        } else {
+            None
+        };
+        let Some(mut secret) = found.filter(|s| !state::is_expired(s, now) && !s.is_deleted()) else {
+            return Ok(None);
+        };
+        let Ok(version) = select_version(&secret, input.version_id.as_deref(), input.version_stage.as_deref()) else {
+            return Ok(None);
+        };
+        if mark_accessed(&mut secret, &version.id, now) {
+            return Ok(None);
+        }
+        let Some(record) = self.store.get::<SecretValueRecord>(&scope, &secret.value_key(&version.id))? else {
+            return Ok(None);
+        };
+        Ok(Some(Fetched { secret, version, record }))
+    }
+
     pub(crate) fn get_secret_value(&self, ctx: &RequestContext, input: Document) -> Res<Document> {
         let input: GetSecretValueInput = parse(input)?;
         let now = self.now();
+        if let Some(fetched) = self.fetch_unchanged(ctx, &input, now)? {
+            return self.reveal(ctx, &fetched);
+        }
         let fetched = self.tx(ctx, |txn, scope| {
             let mut secret = state::require_live(txn, ctx, scope, &input.secret_id, now)?;
             self.fetch(txn, scope, &mut secret, input.version_id.as_deref(), input.version_stage.as_deref(), now)

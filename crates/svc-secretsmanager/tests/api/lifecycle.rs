@@ -231,6 +231,16 @@ async fn describe_reports_dates_tags_and_stages() {
     assert_eq!(secs(&versions["Versions"][0]["LastAccessedDate"]), (START + 86_400) as f64);
     // Reading does not count as a change.
     assert_eq!(secs(&described["LastChangedDate"]), START as f64);
+    // A second read that day changes nothing (it is served without a write); the next day's
+    // read is noted again.
+    let again = sm.ok("GetSecretValue", json!({"SecretId": "d"})).await;
+    assert_eq!(again["VersionId"], token(1));
+    let described = sm.ok("DescribeSecret", json!({"SecretId": "d"})).await;
+    assert_eq!(secs(&described["LastAccessedDate"]), (START + 86_400) as f64);
+    sm.advance(DAY);
+    sm.ok("GetSecretValue", json!({"SecretId": "d"})).await;
+    let described = sm.ok("DescribeSecret", json!({"SecretId": "d"})).await;
+    assert_eq!(secs(&described["LastAccessedDate"]), (START + 2 * 86_400) as f64);
 }
 
 #[tokio::test]
