@@ -6,7 +6,7 @@
 
 use std::sync::Arc;
 
-use nimbus_core::{Clock, CredentialRegistry};
+use nimbus_core::{Clock, Credential, CredentialRegistry};
 use nimbus_store::Store;
 use s3s::access::{S3Access, S3AccessContext};
 use s3s::auth::{S3Auth, SecretKey};
@@ -63,19 +63,32 @@ impl S3Auth for NimbusAuth {
                 INVALID_ACCESS_KEY_MESSAGE,
             ));
         };
-        if !credential.active {
-            return Err(S3Error::with_message(
-                S3ErrorCode::InvalidAccessKeyId,
-                INVALID_ACCESS_KEY_MESSAGE,
-            ));
-        }
-        if credential
-            .expires_at_ms
-            .is_some_and(|at| self.clock.now_millis() >= at)
-        {
-            return Err(expired_token());
-        }
+        check_usable(&credential, &self.clock)?;
         Ok(SecretKey::from(credential.secret_access_key))
+    }
+}
+
+/// A known key may sign only while it is active and, for temporary credentials, unexpired on
+/// Nimbus's clock.
+pub(crate) fn check_usable(credential: &Credential, clock: &Clock) -> S3Result<()> {
+    if !credential.active {
+        return Err(S3Error::with_message(
+            S3ErrorCode::InvalidAccessKeyId,
+            INVALID_ACCESS_KEY_MESSAGE,
+        ));
+    }
+    if credential.expires_at_ms.is_some_and(|at| clock.now_millis() >= at) {
+        return Err(expired_token());
+    }
+    Ok(())
+}
+
+/// Temporary credentials must come with their session token (`X-Amz-Security-Token`, header
+/// or presigned query parameter).
+pub(crate) fn check_session_token(credential: &Credential, token: Option<&str>) -> S3Result<()> {
+    match &credential.session_token {
+        Some(expected) if token != Some(expected.as_str()) => Err(invalid_token()),
+        _ => Ok(()),
     }
 }
 
@@ -167,10 +180,7 @@ impl NimbusAccess {
             // The front removed the signature of an unknown key (default mode) and set the
             // Caller; otherwise the request is anonymous.
             if let Some(caller) = cx.extensions_mut().get::<Caller>() {
-                return Ok(Principal::Aws {
-                    arn: format!("arn:aws:iam::{}:root", caller.account_id),
-                    account: caller.account_id.clone(),
-                });
+                return Ok(Principal::account_root(&caller.account_id));
             }
             cx.extensions_mut().insert(Caller {
                 account_id: ANONYMOUS_ACCOUNT.to_owned(),
@@ -196,11 +206,7 @@ impl NimbusAccess {
                 .and_then(|v| v.to_str().ok())
                 .map(str::to_owned),
         };
-        if let Some(expected) = &credential.session_token
-            && token.as_deref() != Some(expected.as_str())
-        {
-            return Err(invalid_token());
-        }
+        check_session_token(&credential, token.as_deref())?;
         if let Some(p) = &presigned
             && p.expired_at(self.clock.now())
         {

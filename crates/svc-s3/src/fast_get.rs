@@ -16,6 +16,7 @@
 //! `NimbusAuth`/`NimbusAccess`, `S3Front::pre_authenticate`). `tests/fast_get.rs` compares the
 //! two paths' answers header by header.
 
+use std::borrow::Cow;
 use std::sync::atomic::Ordering;
 
 use http::{HeaderMap, HeaderName, HeaderValue};
@@ -23,7 +24,7 @@ use nimbus_auth::{PayloadHash, SignatureInfo};
 use s3s::dto::{GetObjectInput, GetObjectOutput, Timestamp, TimestampFormat};
 
 use crate::access::{self, AccessRequest, ConditionKeys};
-use crate::auth::ANONYMOUS_ACCOUNT;
+use crate::auth::{ANONYMOUS_ACCOUNT, check_session_token, check_usable};
 use crate::front::{PRESIGN_PARAMS, S3Front, account_for_key, request_target};
 use crate::policy::Principal;
 
@@ -101,9 +102,9 @@ pub(crate) fn serve(front: &S3Front, req: &http::Request<s3s::Body>) -> Option<h
 
 /// The request's SigV4 signature (`Some(None)`: unsigned), or `None` for what this path leaves
 /// to the general one: SigV2, a malformed signature, another service's scope.
-fn signature(req: &http::Request<s3s::Body>) -> Option<Option<SignatureInfo>> {
+fn signature(req: &http::Request<s3s::Body>) -> Option<Option<Cow<'_, SignatureInfo>>> {
     let sig = match req.extensions().get::<SignatureInfo>() {
-        Some(sig) => Some(sig.clone()),
+        Some(sig) => Some(Cow::Borrowed(sig)),
         None => {
             let uri = req.uri();
             let parts = nimbus_auth::RequestParts {
@@ -112,7 +113,7 @@ fn signature(req: &http::Request<s3s::Body>) -> Option<Option<SignatureInfo>> {
                 query: uri.query().unwrap_or(""),
                 headers: req.headers(),
             };
-            nimbus_auth::parse(&parts).ok()?
+            nimbus_auth::parse(&parts).ok()?.map(Cow::Owned)
         }
     };
     match sig {
@@ -174,15 +175,10 @@ fn authenticate(front: &S3Front, req: &http::Request<s3s::Body>, sig: &Signature
             return None;
         }
         let account = account_for_key(&sig.access_key_id, &front.default_account);
-        let principal = Principal::Aws { arn: format!("arn:aws:iam::{account}:root"), account: account.clone() };
-        return Some((principal, account));
+        return Some((Principal::account_root(&account), account));
     };
-    if !credential.active
-        || credential.expires_at_ms.is_some_and(|at| front.clock.now_millis() >= at)
-        || credential.session_token.as_ref().is_some_and(|expected| sig.session_token.as_ref() != Some(expected))
-    {
-        return None;
-    }
+    check_usable(&credential, &front.clock).ok()?;
+    check_session_token(&credential, sig.session_token.as_deref()).ok()?;
     let uri = req.uri();
     let parts = nimbus_auth::RequestParts {
         method: req.method().as_str(),

@@ -20,6 +20,14 @@ pub enum Principal {
     Aws { account: String, arn: String },
 }
 
+impl Principal {
+    /// The root user of `account`: how a caller Nimbus cannot name more precisely (a key the
+    /// registry does not know, in the default mode) acts.
+    pub fn account_root(account: &str) -> Principal {
+        Principal::Aws { arn: format!("arn:aws:iam::{account}:root"), account: account.to_owned() }
+    }
+}
+
 /// One request, as a policy sees it.
 #[derive(Debug, Clone)]
 pub struct RequestContext<'a> {

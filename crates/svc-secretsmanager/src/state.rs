@@ -35,12 +35,7 @@ pub fn check_secret_id(secret_id: &str) -> Res<()> {
 /// reported as absent.
 pub fn find(txn: &Txn, ctx: &RequestContext, scope: &str, secret_id: &str, now: i64) -> Res<Option<SecretRecord>> {
     check_secret_id(secret_id)?;
-    let found = if secret_id.starts_with("arn:") {
-        find_by_arn(txn, ctx, scope, secret_id)?
-    } else {
-        txn.get::<SecretRecord>(scope, secret_id)?
-    };
-    match found {
+    match lookup_id(ctx, secret_id, |name| txn.get::<SecretRecord>(scope, name))? {
         Some(secret) if is_expired(&secret, now) => {
             purge(txn, scope, &secret)?;
             Ok(None)
@@ -49,12 +44,22 @@ pub fn find(txn: &Txn, ctx: &RequestContext, scope: &str, secret_id: &str, now: 
     }
 }
 
-fn find_by_arn(txn: &Txn, ctx: &RequestContext, scope: &str, arn: &str) -> Res<Option<SecretRecord>> {
-    lookup_arn(arn, |account, region, name| {
+/// The secret a (checked) SecretId names in the caller's account and region, found through
+/// `get(name)`: within a transaction ([`find`]) or from a plain read (GetSecretValue's reads
+/// that change nothing).
+pub fn lookup_id<E>(
+    ctx: &RequestContext,
+    secret_id: &str,
+    mut get: impl FnMut(&str) -> Result<Option<SecretRecord>, E>,
+) -> Result<Option<SecretRecord>, E> {
+    if !secret_id.starts_with("arn:") {
+        return get(secret_id);
+    }
+    lookup_arn(secret_id, |account, region, name| {
         if region != ctx.region || account != ctx.account_id {
             return Ok(None);
         }
-        Ok(txn.get::<SecretRecord>(scope, name)?)
+        get(name)
     })
 }
 

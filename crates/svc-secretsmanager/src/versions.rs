@@ -177,19 +177,10 @@ impl SecretsManager {
     /// decides, with its errors.
     fn fetch_unchanged(&self, ctx: &RequestContext, input: &GetSecretValueInput, now: i64) -> Res<Option<Fetched>> {
         let scope = state::scope_of(ctx);
-        let secret_id = input.secret_id.as_str();
-        let found = if secret_id.starts_with("arn:") {
-            state::lookup_arn(secret_id, |account, region, name| {
-                if region != ctx.region || account != ctx.account_id {
-                    return Ok(None);
-                }
-                self.store.get::<SecretRecord>(&scope, name)
-            })?
-        } else if state::check_secret_id(secret_id).is_ok() {
-            self.store.get::<SecretRecord>(&scope, secret_id)?
-        } else {
-            None
-        };
+        if state::check_secret_id(&input.secret_id).is_err() {
+            return Ok(None);
+        }
+        let found = state::lookup_id(ctx, &input.secret_id, |name| self.store.get::<SecretRecord>(&scope, name))?;
         let Some(mut secret) = found.filter(|s| !state::is_expired(s, now) && !s.is_deleted()) else {
             return Ok(None);
         };
