@@ -108,6 +108,30 @@ const INVALID: &str = "invalid";
 /// One server's value in a row, and the word that goes with it (see [`Row::nimbus_flag`]).
 type Cell = (Option<f64>, Option<String>);
 
+/// Both servers' cells of one figure of a load run.
+type LoadCells<'a> = dyn Fn(&dyn Fn(&LoadResult) -> Option<f64>) -> (Cell, Cell) + 'a;
+
+/// The rows that close every closed-loop load's block: server CPU per `per` (µs, from `cpu`),
+/// the CPU the server and the load generator used (cores), and errors. `cells` reads one figure
+/// of each server's run (a server whose run failed says so in its cell).
+fn cost_rows(
+    label: &str,
+    per: &str,
+    cpu: fn(&LoadResult) -> Option<Duration>,
+    cells: &LoadCells,
+) -> Vec<Row> {
+    let row = |metric: String, f: &dyn Fn(&LoadResult) -> Option<f64>, better, target| {
+        let (n, m) = cells(f);
+        Row::flagged(metric, n, m, better, target)
+    };
+    vec![
+        row(format!("{label} server CPU per {per} (µs)"), &|l| cpu(l).map(|d| d.as_secs_f64() * 1e6), Better::Lower, ""),
+        row(format!("{label} server CPU used (cores)"), &|l| Some(l.server_cpu_share()), Better::Neither, ""),
+        row(format!("{label} load generator CPU (cores)"), &|l| Some(l.client_cpu_share()), Better::Neither, ""),
+        row(format!("{label} errors"), &|l| Some(l.errors as f64), Better::Neither, "0"),
+    ]
+}
+
 struct Row {
     metric: String,
     nimbus: Option<f64>,
@@ -398,38 +422,7 @@ impl Report {
                     "",
                 ));
             }
-            let (n, m) = on_load(&|l| l.server_cpu_per_item().map(|d| d.as_secs_f64() * 1e6));
-            rows.push(Row::flagged(
-                format!("{label} server CPU per message (µs)"),
-                n,
-                m,
-                Better::Lower,
-                "",
-            ));
-            let (n, m) = on_load(&|l| Some(l.server_cpu_share()));
-            rows.push(Row::flagged(
-                format!("{label} server CPU used (cores)"),
-                n,
-                m,
-                Better::Neither,
-                "",
-            ));
-            let (n, m) = on_load(&|l| Some(l.client_cpu_share()));
-            rows.push(Row::flagged(
-                format!("{label} load generator CPU (cores)"),
-                n,
-                m,
-                Better::Neither,
-                "",
-            ));
-            let (n, m) = on_load(&|l| Some(l.errors as f64));
-            rows.push(Row::flagged(
-                format!("{label} errors"),
-                n,
-                m,
-                Better::Neither,
-                "0",
-            ));
+            rows.extend(cost_rows(label, "message", LoadResult::server_cpu_per_item, &on_load));
             if label == sqs::RECEIVE_DELETE {
                 let (n, m) = on_load(&|l| Some(l.counter(sqs::EMPTY_RECEIVES) as f64));
                 rows.push(Row::flagged(

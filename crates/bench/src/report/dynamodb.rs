@@ -4,7 +4,7 @@ use std::fmt::Write as _;
 use std::path::Path;
 use std::time::Duration;
 
-use super::{Better, Cell, INVALID, Report, Row, ServerResults, number};
+use super::{Better, Cell, INVALID, Report, Row, ServerResults, cost_rows, number};
 use crate::dynamodb::{self, BulkLoad, DynamoResults, DynamoShape, QueryResults};
 use crate::load::{LoadResult, LoadShape};
 use crate::sqs::SetupFailure;
@@ -56,7 +56,7 @@ impl Report {
         let both =
             |f: &dyn Fn(&DynamoResults) -> Cell| (cell(&self.nimbus, f), cell(&self.moto, f));
         let mut rows = Vec::new();
-        let mut push = |metric: String, (n, m): (Cell, Cell), better, target| {
+        let push = |rows: &mut Vec<Row>, metric: String, (n, m): (Cell, Cell), better, target| {
             rows.push(Row::flagged(metric, n, m, better, target));
         };
 
@@ -73,6 +73,7 @@ impl Report {
                 })
             });
             push(
+                &mut rows,
                 format!("{label} throughput (req/s)"),
                 throughput,
                 Better::Higher,
@@ -81,35 +82,14 @@ impl Report {
             for (q, name) in [(0.50, "p50"), (0.99, "p99")] {
                 let latency = on_load(&|l| ms(l.latency_quantile(q)));
                 push(
+                    &mut rows,
                     format!("{label} latency {name} (ms)"),
                     latency,
                     Better::Lower,
                     "",
                 );
             }
-            let cpu = on_load(&|l| micros(l.server_cpu_per_request()));
-            push(
-                format!("{label} server CPU per request (µs)"),
-                cpu,
-                Better::Lower,
-                "",
-            );
-            let cores = on_load(&|l| Some(l.server_cpu_share()));
-            push(
-                format!("{label} server CPU used (cores)"),
-                cores,
-                Better::Neither,
-                "",
-            );
-            let client = on_load(&|l| Some(l.client_cpu_share()));
-            push(
-                format!("{label} load generator CPU (cores)"),
-                client,
-                Better::Neither,
-                "",
-            );
-            let errors = on_load(&|l| Some(l.errors as f64));
-            push(format!("{label} errors"), errors, Better::Neither, "0");
+            rows.extend(cost_rows(label, "request", LoadResult::server_cpu_per_request, &on_load));
         }
 
         let bulk = format!("DynamoDB BatchWriteItem load of {} items", shape.items);
@@ -119,6 +99,7 @@ impl Report {
             |f: &dyn Fn(&BulkLoad) -> Option<f64>| both(&|r| on(&r.bulk, |l| (f(l), bulk_flag(l))));
         let elapsed = flagged_bulk(&|l| Some(l.elapsed.as_secs_f64()));
         push(
+            &mut rows,
             format!("{bulk}: elapsed (s)"),
             elapsed,
             Better::Lower,
@@ -130,9 +111,10 @@ impl Report {
                 (Some(l.loaded as f64), flag)
             })
         });
-        push(format!("{bulk}: items loaded"), loaded, Better::Neither, "");
+        push(&mut rows, format!("{bulk}: items loaded"), loaded, Better::Neither, "");
         let rate = flagged_bulk(&|l| Some(l.items_per_second()));
         push(
+            &mut rows,
             format!("{bulk}: throughput (items/s)"),
             rate,
             Better::Higher,
@@ -141,6 +123,7 @@ impl Report {
         for (q, name) in [(0.50, "p50"), (0.99, "p99")] {
             let latency = on_bulk(&|l| l.latency_ms(q));
             push(
+                &mut rows,
                 format!("{bulk}: latency per request of 25 {name} (ms)"),
                 latency,
                 Better::Lower,
@@ -149,6 +132,7 @@ impl Report {
         }
         let cpu = on_bulk(&|l| micros(l.server_cpu_per_item()));
         push(
+            &mut rows,
             format!("{bulk}: server CPU per item (µs)"),
             cpu,
             Better::Lower,
@@ -156,6 +140,7 @@ impl Report {
         );
         let cores = on_bulk(&|l| Some(l.server_cpu_share()));
         push(
+            &mut rows,
             format!("{bulk}: server CPU used (cores)"),
             cores,
             Better::Neither,
@@ -163,6 +148,7 @@ impl Report {
         );
         let client = on_bulk(&|l| Some(l.client_cpu_share()));
         push(
+            &mut rows,
             format!("{bulk}: load generator CPU (cores)"),
             client,
             Better::Neither,
@@ -170,6 +156,7 @@ impl Report {
         );
         let resent = on_bulk(&|l| Some(l.resent as f64));
         push(
+            &mut rows,
             format!("{bulk}: items resent from UnprocessedItems"),
             resent,
             Better::Neither,
@@ -177,6 +164,7 @@ impl Report {
         );
         let failed = on_bulk(&|l| Some(l.failed as f64));
         push(
+            &mut rows,
             format!("{bulk}: items failed"),
             failed,
             Better::Neither,
@@ -190,6 +178,7 @@ impl Report {
         for (q, name, target) in [(0.50, "p50", ""), (0.99, "p99", "≤ 2 ms"), (1.0, "max", "")] {
             let latency = on_query(&|results| results.latency_ms(q));
             push(
+                &mut rows,
                 format!("{query} latency {name} (ms)"),
                 latency,
                 Better::Lower,
@@ -198,6 +187,7 @@ impl Report {
         }
         let rate = on_query(&|q| Some(q.queries_per_second()));
         push(
+            &mut rows,
             format!("{query} throughput, one client (queries/s)"),
             rate,
             Better::Higher,
@@ -205,6 +195,7 @@ impl Report {
         );
         let cpu = on_query(&|q| micros(q.server_cpu_per_query()));
         push(
+            &mut rows,
             format!("{query} server CPU per query (µs)"),
             cpu,
             Better::Lower,
@@ -212,6 +203,7 @@ impl Report {
         );
         let errors = both(&|r| on(&r.query, |q| (Some(q.errors() as f64), None)));
         push(
+            &mut rows,
             format!("{query} errors (wrong counts included)"),
             errors,
             Better::Neither,
@@ -220,6 +212,7 @@ impl Report {
 
         let rss = both(&|r| (r.rss_after_kib.map(|k| k as f64 / 1024.0), None));
         push(
+            &mut rows,
             "RSS after the DynamoDB loads (MiB)".to_owned(),
             rss,
             Better::Lower,

@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use super::dynamodb::{DID_NOT_FINISH, micros, ms, on, say_failure};
-use super::{Better, Cell, INVALID, Report, Row, ServerResults, number};
+use super::{Better, Cell, INVALID, Report, Row, ServerResults, cost_rows, number};
 use crate::load::{LoadResult, LoadShape};
 use crate::logs::{self, LogsResults, LogsShape, Pattern, Scans};
 use crate::numbered::NumberedRun;
@@ -47,39 +47,7 @@ pub(super) fn load_rows(
             "",
         ));
     }
-    let singular = unit.trim_end_matches('s');
-    let (n, m) = plain(&|l| micros(l.server_cpu_per_item()));
-    rows.push(Row::flagged(
-        format!("{label} server CPU per {singular} (µs)"),
-        n,
-        m,
-        Better::Lower,
-        "",
-    ));
-    let (n, m) = plain(&|l| Some(l.server_cpu_share()));
-    rows.push(Row::flagged(
-        format!("{label} server CPU used (cores)"),
-        n,
-        m,
-        Better::Neither,
-        "",
-    ));
-    let (n, m) = plain(&|l| Some(l.client_cpu_share()));
-    rows.push(Row::flagged(
-        format!("{label} load generator CPU (cores)"),
-        n,
-        m,
-        Better::Neither,
-        "",
-    ));
-    let (n, m) = plain(&|l| Some(l.errors as f64));
-    rows.push(Row::flagged(
-        format!("{label} errors"),
-        n,
-        m,
-        Better::Neither,
-        "0",
-    ));
+    rows.extend(cost_rows(label, unit.trim_end_matches('s'), LoadResult::server_cpu_per_item, &plain));
     rows
 }
 
